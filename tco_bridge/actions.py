@@ -1,0 +1,77 @@
+"""Write-back actions: what the bridge asks a ticket tool to do.
+
+Actions are plain data produced by the pure core (ownership, rules) and performed by a
+connector in an RQ job. Each carries a deterministic ``id`` built from (ticket, rule,
+trigger), so a retried or replayed job can recognise work it already did.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+
+class ActionKind(enum.StrEnum):
+    NOTE = "note"  # internal note; ``mention`` lists user ids to @-mention
+    ASSIGN = "assign"  # change assignee and/or group
+    SET_FIELD = "set_field"
+    ADD_LABEL = "add_label"  # a Jira label or a Zendesk tag
+    REMOVE_LABEL = "remove_label"
+    TRANSITION = "transition"  # move to a canonical status (e.g. reopen → "open")
+    CREATE_TASK = "create_task"  # linked task: KB article, review, follow-up
+    SET_OWNER = "set_owner"  # mirror the contact owner into the ticket (field or label)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    kind: str  # "kb", "review", "followup", ...
+    summary: str
+    description: str = ""
+    assignee: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: str
+    connector: str
+    ticket: str
+    kind: ActionKind
+    rule: str
+    text: str | None = None
+    mention: tuple[str, ...] = ()
+    assignee: str | None = None
+    group: str | None = None
+    field: str | None = None
+    value: Any = None
+    label: str | None = None
+    status: str | None = None
+    task: TaskSpec | None = None
+    owner: str | None = None
+    owner_name: str | None = None
+    previous_owner: str | None = None
+    extra: dict[str, Any] = dc_field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Action:
+        data = dict(data)
+        data["kind"] = ActionKind(data["kind"])
+        data["mention"] = tuple(data.get("mention") or ())
+        if data.get("task"):
+            data["task"] = TaskSpec(**data["task"])
+        return cls(**data)
+
+
+def action_id(connector: str, ticket: str, rule: str, trigger: str) -> str:
+    """A short, label-safe id that is the same every time for the same (ticket, rule, trigger).
+
+    It is written into notes and tasks (e.g. as a label ``tco-<hex>``) so a create can look
+    for an existing result before writing again.
+    """
+    digest = hashlib.sha256(f"{connector}\x1f{ticket}\x1f{rule}\x1f{trigger}".encode()).hexdigest()
+    return f"tco-{digest[:20]}"
