@@ -1,0 +1,81 @@
+"""The pure heart of the worker: one event in, new state and a plan out.
+
+``process`` is what the RQ drain job and ``tco-bridge simulate`` both run, so what an admin
+simulates is exactly what production does. It applies the event to the ownership state, asks
+the rule book what to do (unless the event is the bridge's own write-back: loop guard), and adds
+the owner mirror write-back when the owner changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from .actions import Action, ActionKind, action_id
+from .events import ActorKind, EventType, TicketEvent
+from .plan import Context, Plan, Rulebook
+from .state import TicketState, apply, set_owner_override
+
+OWNER_MIRROR_RULE = "owner-mirror"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    state: TicketState
+    plan: Plan
+
+
+def is_own_write(event: TicketEvent) -> bool:
+    """Events authored by the bridge's own account: recorded, never acted on."""
+    actor = event.comment.author if event.comment and event.comment.author else event.actor
+    return actor is not None and actor.kind is ActorKind.BRIDGE
+
+
+def process(
+    state: TicketState, event: TicketEvent, rules: Rulebook, now: datetime, context: Context
+) -> Step:
+    before = state
+    state = apply(state, event, rules.ownership)
+    if state is before and event.type is not EventType.TIMER_FIRED:
+        return Step(state, Plan())  # a duplicate delivery: nothing new happened
+    plan = Plan()
+    if not is_own_write(event) and not state.deleted:
+        plan = rules.evaluate(state, event, now, context)
+        state = apply_plan(state, plan, rules, now)
+    mirror = owner_mirror(state, rules)
+    if mirror is not None:
+        plan.actions.append(mirror)
+        state = replace(state, owner_mirrored=mirror.owner)
+    return Step(state, plan)
+
+
+def apply_plan(state: TicketState, plan: Plan, rules: Rulebook, now: datetime) -> TicketState:
+    """Record in the state what the plan changes there (timers, marks, owner handovers)."""
+    timers = {k: v for k, v in state.timers.items() if k not in plan.timers_cleared}
+    timers.update(plan.timers_set)
+    state = replace(state, timers=timers, marks={**state.marks, **plan.marks})
+    if plan.owner_change is not None:
+        change = plan.owner_change
+        state = set_owner_override(
+            state, change.agent, change.name, now, change.reason, rules.ownership
+        )
+    return state
+
+
+def owner_mirror(state: TicketState, rules: Rulebook) -> Action | None:
+    """The write-back that shows the owner inside the ticket, once per owner."""
+    policy = rules.ownership
+    owner = state.owner
+    if not policy.mirror_owner or owner is None or owner.id == state.owner_mirrored:
+        return None
+    return Action(
+        id=action_id(state.connector, state.ticket, OWNER_MIRROR_RULE, owner.id),
+        connector=state.connector,
+        ticket=state.ticket,
+        kind=ActionKind.SET_OWNER,
+        rule=OWNER_MIRROR_RULE,
+        field=policy.owner_field.get(state.connector),
+        owner=owner.id,
+        owner_name=owner.name,
+        previous_owner=state.owner_mirrored,
+    )

@@ -1,0 +1,109 @@
+"""TicketState ⇄ JSON, for Redis and the read API.
+
+Hand-written rather than a marshmallow schema: the worker decodes and encodes a state per
+ticket per batch, and this is several times faster while staying explicit about every field.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from .ownership import OwnerTrigger
+from .state import Candidate, Change, Owner, TicketState
+
+
+def _t(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _change(c: Change) -> list[Any]:
+    return [c.at.isoformat(), c.key, c.value, c.name, c.by]
+
+
+def _unchange(v: list[Any]) -> Change:
+    return Change(datetime.fromisoformat(v[0]), v[1], v[2], v[3], v[4])
+
+
+def encode(state: TicketState) -> str:
+    owner = state.owner
+    data = {
+        "connector": state.connector,
+        "ticket": state.ticket,
+        "created_at": _t(state.created_at),
+        "requester": state.requester,
+        "registers": {k: _change(v) for k, v in state.registers.items()},
+        "assignees": [_change(c) for c in state.assignees],
+        "groups": [_change(c) for c in state.groups],
+        "candidates": [[_t(c.at), c.key, c.agent, c.name, c.via.value] for c in state.candidates],
+        "reopens": [_t(t) for t in state.reopens],
+        "owner_override": _change(state.owner_override) if state.owner_override else None,
+        "owner": (
+            [owner.id, owner.name, owner.kind, _t(owner.since), owner.via] if owner else None
+        ),
+        "owner_mirrored": state.owner_mirrored,
+        "touches": state.touches,
+        "agents": list(state.agents),
+        "first_response_at": _t(state.first_response_at),
+        "last_customer_update_at": _t(state.last_customer_update_at),
+        "last_requester_reply_at": _t(state.last_requester_reply_at),
+        "last_internal_note_at": _t(state.last_internal_note_at),
+        "last_touch_at": _t(state.last_touch_at),
+        "resolved_at": _t(state.resolved_at),
+        "resolved_by": state.resolved_by,
+        "closed_at": _t(state.closed_at),
+        "deleted": state.deleted,
+        "updated_at": _t(state.updated_at),
+        "bridge_events": state.bridge_events,
+        "timers": {k: _t(v) for k, v in state.timers.items()},
+        "marks": state.marks,
+        "seen": list(state.seen),
+    }
+    return json.dumps(data, separators=(",", ":"))
+
+
+def decode(raw: str | bytes) -> TicketState:
+    d = json.loads(raw)
+    owner = d.get("owner")
+    return TicketState(
+        connector=d["connector"],
+        ticket=d["ticket"],
+        created_at=_dt(d.get("created_at")),
+        requester=d.get("requester"),
+        registers={k: _unchange(v) for k, v in d.get("registers", {}).items()},
+        assignees=tuple(_unchange(v) for v in d.get("assignees", [])),
+        groups=tuple(_unchange(v) for v in d.get("groups", [])),
+        candidates=tuple(
+            Candidate(datetime.fromisoformat(c[0]), c[1], c[2], c[3], OwnerTrigger(c[4]))
+            for c in d.get("candidates", [])
+        ),
+        reopens=tuple(datetime.fromisoformat(t) for t in d.get("reopens", [])),
+        owner_override=_unchange(d["owner_override"]) if d.get("owner_override") else None,
+        owner=(
+            Owner(owner[0], owner[1], owner[2], datetime.fromisoformat(owner[3]), owner[4])
+            if owner
+            else None
+        ),
+        owner_mirrored=d.get("owner_mirrored"),
+        touches=d.get("touches", 0),
+        agents=tuple(d.get("agents", [])),
+        first_response_at=_dt(d.get("first_response_at")),
+        last_customer_update_at=_dt(d.get("last_customer_update_at")),
+        last_requester_reply_at=_dt(d.get("last_requester_reply_at")),
+        last_internal_note_at=_dt(d.get("last_internal_note_at")),
+        last_touch_at=_dt(d.get("last_touch_at")),
+        resolved_at=_dt(d.get("resolved_at")),
+        resolved_by=d.get("resolved_by"),
+        closed_at=_dt(d.get("closed_at")),
+        deleted=d.get("deleted", False),
+        updated_at=_dt(d.get("updated_at")),
+        bridge_events=d.get("bridge_events", 0),
+        timers={k: datetime.fromisoformat(v) for k, v in d.get("timers", {}).items()},
+        marks=d.get("marks", {}),
+        seen=tuple(d.get("seen", [])),
+    )
