@@ -34,6 +34,11 @@ def is_own_write(event: TicketEvent) -> bool:
 def process(
     state: TicketState, event: TicketEvent, rules: Rulebook, now: datetime, context: Context
 ) -> Step:
+    if event.type is EventType.TIMER_FIRED:
+        name = event.field or ""
+        if state.timers.get(name) != event.at:
+            return Step(state, Plan())  # reset or cancelled after it was released: stale
+        state = replace(state, timers={k: v for k, v in state.timers.items() if k != name})
     before = state
     state = apply(state, event, rules.ownership)
     if state is before and event.type is not EventType.TIMER_FIRED:

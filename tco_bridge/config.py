@@ -1,0 +1,119 @@
+"""Settings, read once at start-up from environment variables (12-factor).
+
+Every key name lives here; nothing else in tco-bridge reads ``os.environ``. Connectors read
+their own ``TCO_<NAME>_*`` keys from the same captured mapping in their ``from_env``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+REDIS_URL = "REDIS_URL"
+HOST = "HOST"
+PORT = "PORT"
+RULES = "TCO_RULES"
+CONNECTORS = "TCO_CONNECTORS"
+ALLOW_UNSIGNED = "TCO_ALLOW_UNSIGNED"
+API_TOKEN = "TCO_API_TOKEN"
+MAX_BODY_BYTES = "TCO_MAX_BODY_BYTES"
+RECORD_FILE = "TCO_RECORD_FILE"
+SHARDS = "TCO_SHARDS"
+DEDUPE_TTL = "TCO_DEDUPE_TTL"
+SHADOW = "TCO_SHADOW"
+DATA_DIR = "TCO_DATA_DIR"
+LOG_LEVEL = "TCO_LOG_LEVEL"
+QUEUE = "TCO_QUEUE"
+BATCH_SIZE = "TCO_BATCH_SIZE"
+WRITE_RETRIES = "TCO_WRITE_RETRIES"
+
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(env: Mapping[str, str], key: str) -> bool:
+    value = env.get(key, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{key}={value!r} is not a yes/no value (use 1/0, true/false, yes/no)")
+
+
+def _int(env: Mapping[str, str], key: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{key}={value} must be at least {minimum}")
+    return value
+
+
+def _default_connectors(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Real tools that have settings; the sandbox when none has."""
+    found = tuple(
+        name
+        for name in ("jira", "zendesk")
+        if any(env.get(f"TCO_{name.upper()}_{k}") for k in ("URL", "WEBHOOK_SECRET", "SUBDOMAIN"))
+    )
+    return found or ("sandbox",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rules_path: Path = DEFAULT_RULES
+    connectors: tuple[str, ...] = ("sandbox",)
+    allow_unsigned: bool = False
+    api_token: str | None = field(default=None, repr=False)
+    max_body_bytes: int = 1024 * 1024
+    record_path: Path | None = None
+    shards: int = 8
+    dedupe_ttl: int = 3 * 24 * 3600
+    shadow: bool = False
+    data_dir: Path = Path("data")
+    log_level: str = "INFO"
+    queue: str = "tco"
+    batch_size: int = 100
+    write_retries: int = 8
+    #: The captured environment, for connectors' own keys. Never printed.
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        connectors = tuple(
+            c.strip() for c in env.get(CONNECTORS, "").split(",") if c.strip()
+        ) or _default_connectors(env)
+        record = env.get(RECORD_FILE, "").strip()
+        return cls(
+            redis_url=env.get(REDIS_URL) or None,
+            host=env.get(HOST, "127.0.0.1"),
+            port=_int(env, PORT, 8000),
+            rules_path=Path(env.get(RULES) or DEFAULT_RULES),
+            connectors=connectors,
+            allow_unsigned=_flag(env, ALLOW_UNSIGNED),
+            api_token=env.get(API_TOKEN) or None,
+            max_body_bytes=_int(env, MAX_BODY_BYTES, 1024 * 1024),
+            record_path=Path(record) if record else None,
+            shards=_int(env, SHARDS, 8),
+            dedupe_ttl=_int(env, DEDUPE_TTL, 3 * 24 * 3600),
+            shadow=_flag(env, SHADOW),
+            data_dir=Path(env.get(DATA_DIR) or "data"),
+            log_level=env.get(LOG_LEVEL, "INFO").upper(),
+            queue=env.get(QUEUE) or "tco",
+            batch_size=_int(env, BATCH_SIZE, 100),
+            write_retries=_int(env, WRITE_RETRIES, 8, minimum=0),
+            env=env,
+        )

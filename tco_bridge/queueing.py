@@ -1,0 +1,103 @@
+"""Getting accepted events into Redis in one round trip, and drain jobs onto RQ.
+
+Why not one RQ job per event: an RQ job costs ~57 Redis commands, which caps a worker at a few
+hundred events per second. Instead the receiver runs one Lua script that dedupes the delivery,
+appends its events to the ticket's shard stream and raises the shard's "pending" flag; only
+when that flag was down does it enqueue an RQ drain job for the shard. Drain jobs then apply
+events in batches, one job per shard at a time (see ``worker.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from rq import Queue
+
+from . import keys
+
+# KEYS: dedupe, stream, pending. ARGV: dedupe ttl, ticket key, events json, received at,
+# pending ttl. Returns 0 = duplicate, 1 = queued, 2 = queued and the shard needs a drain job.
+_INGEST_LUA = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then
+  return 0
+end
+redis.call('XADD', KEYS[2], '*', 't', ARGV[2], 'e', ARGV[3], 'r', ARGV[4])
+if redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[5]) then
+  return 2
+end
+return 1
+"""
+
+# KEYS: stream, pending. Lower the pending flag only if the stream is empty, atomically with
+# respect to ingest, so an event can never be left behind without a drain job.
+_FINISH_LUA = """
+if redis.call('XLEN', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])
+  return 0
+end
+return 1
+"""
+
+PENDING_TTL = 120  # seconds; a crashed drain job's flag lapses and the clock re-queues
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    duplicate: bool
+    shard: int
+    drain_needed: bool
+
+
+class EventQueue:
+    def __init__(self, client: redis.Redis, queue: Queue, shards: int, dedupe_ttl: int) -> None:
+        self.client = client
+        self.queue = queue
+        self.shards = shards
+        self.dedupe_ttl = dedupe_ttl
+        self._ingest = client.register_script(_INGEST_LUA)
+        self._finish = client.register_script(_FINISH_LUA)
+
+    def push(
+        self,
+        connector: str,
+        delivery: str,
+        ticket_key: str,
+        events: list[dict[str, Any]],
+        received_at: str,
+    ) -> IngestResult:
+        shard = keys.shard_of(ticket_key, self.shards)
+        outcome = self._ingest(
+            keys=[keys.dedupe(connector, delivery), keys.stream(shard), keys.pending(shard)],
+            args=[self.dedupe_ttl, ticket_key, json.dumps(events), received_at, PENDING_TTL],
+        )
+        result = IngestResult(duplicate=outcome == 0, shard=shard, drain_needed=outcome == 2)
+        if result.drain_needed:
+            self.enqueue_drain(shard)
+        return result
+
+    def enqueue_drain(self, shard: int) -> None:
+        self.queue.enqueue(
+            "tco_bridge.worker.drain_shard",
+            shard,
+            job_id=f"tco-drain-{shard}",
+            result_ttl=0,
+            failure_ttl=7 * 24 * 3600,
+        )
+
+    def finish(self, shard: int) -> bool:
+        """Lower the shard's pending flag; False when events arrived meanwhile (keep going)."""
+        return int(self._finish(keys=[keys.stream(shard), keys.pending(shard)])) == 0
+
+    def kick_stalled(self) -> list[int]:
+        """Queue a drain job for every shard holding events with no flag up (crash recovery)."""
+        kicked = []
+        for shard in range(self.shards):
+            if self.client.xlen(keys.stream(shard)) and self.client.set(
+                keys.pending(shard), "1", nx=True, ex=PENDING_TTL
+            ):
+                self.enqueue_drain(shard)
+                kicked.append(shard)
+        return kicked

@@ -1,0 +1,106 @@
+"""Everything a process needs, built once from Settings at start-up and passed down.
+
+The web app holds one; RQ jobs reach their process's runtime through :func:`current`, which
+builds it from the environment on first use (an RQ job has no other way in) and never again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import redis
+from rq import Queue
+
+from . import connector as connector_registry
+from .config import Settings
+from .connector import Connector
+from .errors import UnknownConnector
+from .plan import Rulebook
+from .queueing import EventQueue
+from .receiver import Receiver
+from .rules_source import RulesSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    redis_url: str
+    connectors: dict[str, Connector] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings, redis_url: str | None = None) -> Runtime:
+        url = redis_url or settings.redis_url
+        if not url:
+            from .errors import ConfigError
+
+            raise ConfigError("REDIS_URL is not set (use `make run` for a private Redis)")
+        built = {name: connector_registry.build(name, settings.env) for name in settings.connectors}
+        runtime = cls(settings=settings, redis_url=url, connectors=built)
+        if settings.allow_unsigned:
+            log.warning(
+                "TCO_ALLOW_UNSIGNED is on: webhooks without a configured secret are accepted "
+                "UNSIGNED. Anyone who can reach this bridge can forge ticket events."
+            )
+        return runtime
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.redis_url)
+
+    @cached_property
+    def queue(self) -> Queue:
+        from rq.serializers import JSONSerializer
+
+        return Queue(self.settings.queue, connection=self.redis, serializer=JSONSerializer)
+
+    @cached_property
+    def events(self) -> EventQueue:
+        return EventQueue(self.redis, self.queue, self.settings.shards, self.settings.dedupe_ttl)
+
+    @cached_property
+    def receiver(self) -> Receiver:
+        return Receiver(
+            self.connectors,
+            self.events,
+            allow_unsigned=self.settings.allow_unsigned,
+            record_path=self.settings.record_path,
+        )
+
+    @cached_property
+    def rules_source(self) -> RulesSource:
+        return RulesSource(self.settings.rules_path)
+
+    @property
+    def rules(self) -> Rulebook:
+        return self.rules_source.current()
+
+    def connector(self, name: str) -> Connector:
+        try:
+            return self.connectors[name]
+        except KeyError:
+            raise UnknownConnector(name) from None
+
+
+_current: Runtime | None = None
+_lock = threading.Lock()
+
+
+def current() -> Runtime:
+    """This process's runtime, built from the environment the first time it is needed."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Runtime.build(Settings.from_env())
+        return _current
+
+
+def install(runtime: Runtime | None) -> None:
+    """Set (or clear) this process's runtime: worker start-up and tests."""
+    global _current
+    with _lock:
+        _current = runtime

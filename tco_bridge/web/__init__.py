@@ -1,0 +1,36 @@
+"""The Flask app: webhook receiver, read API and health checks, one blueprint each."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from ..config import Settings
+from ..runtime import Runtime
+from . import api, health, webhooks
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """App factory. Settings are read here, once; nothing reads the environment later."""
+    if runtime is None:
+        runtime = Runtime.build(settings or Settings.from_env())
+    app = Flask("tco_bridge")
+    app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
+    app.extensions["tco"] = runtime
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        """Every HTTP error answers JSON with a reason, never an HTML page."""
+        response = jsonify(error=exc.name, reason=exc.description)
+        response.status_code = exc.code or 500
+        return response
+
+    return app

@@ -1,0 +1,41 @@
+"""Read API: a ticket's ownership, and the open tickets an agent owns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from .. import keys
+from ..state_codec import decode
+from ..views import owned_view, ticket_view
+from .auth import require_reader
+from .context import runtime
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/tickets/<connector>/<ticket>")
+@require_reader
+def ticket(connector: str, ticket: str) -> Any:
+    rt = runtime()
+    raw = rt.redis.get(keys.ticket(connector, ticket))
+    if raw is None:
+        return jsonify(error=404, reason=f"no ticket {connector}:{ticket} is known"), 404
+    return jsonify(ticket_view(decode(raw), rt.rules.ownership))
+
+
+@bp.get("/owners/<connector>/<agent>/tickets")
+@require_reader
+def owned(connector: str, agent: str) -> Any:
+    rt = runtime()
+    ids = sorted(_text(m) for m in rt.redis.smembers(keys.owned(connector, agent)))
+    raws = rt.redis.mget([keys.ticket(connector, t) for t in ids]) if ids else []
+    policy = rt.rules.ownership
+    states = [decode(r) for r in raws if r is not None]
+    tickets = [owned_view(s, policy) for s in states if s.is_open]
+    return jsonify(connector=connector, owner=agent, count=len(tickets), tickets=tickets)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

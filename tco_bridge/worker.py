@@ -1,0 +1,232 @@
+"""Drain jobs: apply a shard's queued events in batches, in order per ticket.
+
+One RQ job per shard at a time (a lock with a token guards it; a lapsed lock aborts the commit)
+takes up to ``batch_size`` stream entries, loads the states of their tickets in one MGET, runs
+the pure :func:`pipeline.process` for each event in the tool's time order, and commits states,
+timers, owner indexes, the outbox and the removal of the entries in one MULTI/EXEC. A crash
+before EXEC leaves the entries in the stream, so the next drain redoes the batch; a crash after
+leaves nothing to redo. Write-backs are then handed to RQ as jobs of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+
+from . import keys
+from .events import EventType, TicketEvent, load_event
+from .pipeline import process
+from .plan import Away, Context, Plan
+from .runtime import Runtime, current
+from .state import TicketState, new_state
+from .state_codec import decode, encode
+from .timers import TimerStore, from_epoch
+
+log = logging.getLogger(__name__)
+
+LOCK_MS = 60_000
+TIME_BUDGET_S = 5.0  # then hand the shard to a fresh job so other shards get a turn
+
+# KEYS: lock. ARGV: token. Delete the lock only if we still hold it.
+_UNLOCK_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class LockLost(Exception):
+    """Another drain job took the shard; this one's batch is abandoned, not committed."""
+
+
+@dataclass
+class BatchResult:
+    entries: int = 0
+    events: int = 0
+    actions: int = 0
+    unreadable: int = 0
+
+
+@dataclass
+class _Ticket:
+    state: TicketState
+    before: TicketState
+    plan: Plan = field(default_factory=Plan)
+
+
+def drain_shard(shard: int) -> dict[str, Any]:
+    """RQ entry point (referenced by name from ``queueing.EventQueue.enqueue_drain``)."""
+    return Drainer(current()).drain(shard)
+
+
+class Drainer:
+    def __init__(self, runtime: Runtime, clock: Any = None) -> None:
+        self.rt = runtime
+        self.client: redis.Redis = runtime.redis
+        self.timers = TimerStore(self.client, runtime.settings.shards)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._unlock = self.client.register_script(_UNLOCK_LUA)
+
+    def drain(self, shard: int) -> dict[str, Any]:
+        token = uuid.uuid4().hex
+        lock_key = keys.lock(shard)
+        if not self.client.set(lock_key, token, nx=True, px=LOCK_MS):
+            return {"shard": shard, "skipped": "another drain job holds the shard"}
+        total = BatchResult()
+        started = time.monotonic()
+        try:
+            while True:
+                entries = self.client.xrange(keys.stream(shard), count=self.rt.settings.batch_size)
+                if not entries:
+                    if self.rt.events.finish(shard):
+                        break
+                    continue
+                result = self.apply_batch(shard, entries, token)
+                total.entries += result.entries
+                total.events += result.events
+                total.actions += result.actions
+                total.unreadable += result.unreadable
+                self.client.pexpire(lock_key, LOCK_MS)
+                if time.monotonic() - started > TIME_BUDGET_S:
+                    self.rt.events.enqueue_drain(shard)  # pending flag stays up
+                    break
+        except LockLost:
+            log.warning("drain of shard %s lost its lock; another job carries on", shard)
+        finally:
+            self._unlock(keys=[lock_key], args=[token])
+            self.client.set(keys.heartbeat("worker"), time.time())
+        if total.actions:
+            from .writeback import dispatch_outbox
+
+            dispatch_outbox(self.rt)
+        return {"shard": shard, **total.__dict__}
+
+    # --- one batch ------------------------------------------------------------------------
+    def apply_batch(self, shard: int, entries: list[Any], token: str) -> BatchResult:
+        result = BatchResult(entries=len(entries))
+        per_ticket = self._decode(entries, result)
+        rules = self.rt.rules
+        now = self.clock()
+        context = self._context(per_ticket)
+        tickets = self._load(per_ticket)
+        for tkey, events in per_ticket.items():
+            item = tickets[tkey]
+            for event in sorted(events, key=lambda e: (e.at, e.key)):
+                step = process(item.state, event, rules, now, context)
+                item.state = step.state
+                item.plan.extend(step.plan)
+                result.events += 1
+            result.actions += len(item.plan.actions)
+        self._commit(shard, token, entries, tickets)
+        return result
+
+    def _decode(self, entries: list[Any], result: BatchResult) -> dict[str, list[TicketEvent]]:
+        per_ticket: dict[str, list[TicketEvent]] = defaultdict(list)
+        for _id, fields in entries:
+            try:
+                for event in _entry_events(fields):
+                    per_ticket[event.ticket_key].append(event)
+            except Exception:
+                # A poison entry must not block the shard: log it and drop it with the batch.
+                log.exception("unreadable stream entry %r dropped", _id)
+                result.unreadable += 1
+        return per_ticket
+
+    def _load(self, per_ticket: dict[str, list[TicketEvent]]) -> dict[str, _Ticket]:
+        tkeys = list(per_ticket)
+        raws = self.client.mget([keys.PREFIX + ":ticket:" + k for k in tkeys]) if tkeys else []
+        out: dict[str, _Ticket] = {}
+        for tkey, raw in zip(tkeys, raws, strict=True):
+            if raw is not None:
+                state = decode(raw)
+            else:
+                connector, _, ticket = tkey.partition(":")
+                state = new_state(connector, ticket)
+            out[tkey] = _Ticket(state=state, before=state)
+        return out
+
+    def _context(self, per_ticket: dict[str, list[TicketEvent]]) -> Context:
+        connectors = sorted({k.partition(":")[0] for k in per_ticket})
+        pipe = self.client.pipeline(transaction=False)
+        for name in connectors:
+            pipe.hgetall(keys.workload(name))
+        pipe.hgetall(keys.AWAY)
+        *loads, away_raw = pipe.execute()
+        workload: dict[str, int] = {}
+        for name, load in zip(connectors, loads, strict=True):
+            for agent, count in load.items():
+                workload[f"{name}:{_text(agent)}"] = int(count)
+                workload.setdefault(_text(agent), int(count))
+        away = {_text(a): Away(**json.loads(v)) for a, v in away_raw.items()}
+        return Context(workload=workload, away=away)
+
+    def _commit(
+        self, shard: int, token: str, entries: list[Any], tickets: dict[str, _Ticket]
+    ) -> None:
+        lock_key = keys.lock(shard)
+        with self.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(lock_key)  # type: ignore[no-untyped-call]
+                held = pipe.get(lock_key)
+                if held is None or _text(held) != token:
+                    raise LockLost()
+                pipe.multi()
+                for item in tickets.values():
+                    self._stage_ticket(pipe, item)
+                pipe.xdel(keys.stream(shard), *[eid for eid, _ in entries])
+                pipe.execute()
+            except redis.WatchError:
+                raise LockLost() from None
+
+    def _stage_ticket(self, pipe: Any, item: _Ticket) -> None:
+        state, before, plan = item.state, item.before, item.plan
+        connector, ticket = state.connector, state.ticket
+        pipe.set(keys.ticket(connector, ticket), encode(state))
+        old = before.owner.id if before.owner and before.is_open else None
+        new = state.owner.id if state.owner and state.is_open else None
+        if old != new:
+            if old is not None:
+                pipe.srem(keys.owned(connector, old), ticket)
+                pipe.hincrby(keys.workload(connector), old, -1)
+            if new is not None:
+                pipe.sadd(keys.owned(connector, new), ticket)
+                pipe.hincrby(keys.workload(connector), new, 1)
+        set_ = {n: due for n, due in state.timers.items() if before.timers.get(n) != due}
+        cleared = [n for n in before.timers if n not in state.timers]
+        self.timers.stage(pipe, connector, ticket, set_, cleared)
+        if plan.actions:
+            group = {
+                "connector": connector,
+                "ticket": ticket,
+                "actions": [a.to_json() for a in plan.actions],
+            }
+            pipe.rpush(keys.OUTBOX, json.dumps(group))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _entry_events(fields: dict[bytes, bytes]) -> list[TicketEvent]:
+    """A stream entry holds either a delivery's events or a released timer."""
+    if b"timer" in fields:
+        connector, ticket, name = _text(fields[b"timer"]).split("|", 2)
+        due = from_epoch(fields[b"due"])
+        return [
+            TicketEvent(
+                connector=connector,
+                ticket=ticket,
+                type=EventType.TIMER_FIRED,
+                at=due,
+                key=f"timer:{name}:{due.isoformat()}",
+                field=name,
+            )
+        ]
+    return [load_event(e) for e in json.loads(fields[b"e"])]
