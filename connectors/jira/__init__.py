@@ -1,0 +1,55 @@
+"""Jira connector: Jira Cloud and Data Center webhooks in, REST write-back out.
+
+Modules: ``settings`` (environment), ``signature`` and ``inbound`` (pure verify and parse, with
+``changelog``, ``snapshot``, ``statuses`` and ``payload`` helpers), ``transport`` (the one HTTP
+seam), ``outbound``, ``notes``, ``tasks``, ``search`` and ``reconcile`` (write-back and listing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from tco_bridge.actions import Action
+from tco_bridge.connector import Delivery, Headers, Outcome, TicketRecord
+
+from . import inbound, reconcile, signature
+from .outbound import Writer
+from .settings import JiraSettings
+from .transport import Transport
+
+__all__ = ["JiraConnector", "JiraSettings"]
+
+
+class JiraConnector:
+    """The :class:`tco_bridge.connector.Connector` for Jira."""
+
+    name: ClassVar[str] = "jira"
+
+    def __init__(self, settings: JiraSettings) -> None:
+        self.settings = settings
+        self.webhook_secret: str | None = settings.webhook_secret
+        self.bot_account: str | None = settings.bot_account
+        self._transport = Transport(settings)
+        self._writer = Writer(settings, self._transport)
+
+    def __repr__(self) -> str:
+        return f"JiraConnector({self.settings!r})"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> JiraConnector:
+        return cls(JiraSettings.from_env(env))
+
+    def verify(self, headers: Headers, body: bytes, now: datetime) -> None:
+        """Jira signatures carry no timestamp, so ``now`` plays no part."""
+        signature.verify(headers, body, self.webhook_secret or "")
+
+    def parse(self, headers: Headers, body: bytes) -> Delivery:
+        return inbound.parse(headers, body, self.settings)
+
+    def perform(self, actions: Sequence[Action], *, check_existing: bool = False) -> list[Outcome]:
+        return self._writer.perform(actions, check_existing)
+
+    def open_tickets(self) -> Iterator[TicketRecord]:
+        return reconcile.open_tickets(self._transport, self.settings)

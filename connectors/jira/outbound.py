@@ -1,0 +1,190 @@
+"""Carry out write-back actions on one Jira issue.
+
+One handler per :class:`ActionKind`, each a few REST calls through :class:`Transport`:
+
+- ``note``: internal note with mentions and an id marker (``notes.py``).
+- ``assign``: ``PUT /rest/api/2/issue/{key}/assignee`` with ``accountId`` (Cloud) or ``name``
+  (DC); a ``group`` goes to ``TCO_JIRA_GROUP_FIELD`` (custom select field or components).
+  The library's ``assign_issue`` is not used: it first searches users, turns any failure of
+  that search (a 429 included) into a status-less error, and decides Cloud vs DC from server
+  info this connector deliberately does not fetch.
+- ``set_field`` / ``add_label`` / ``remove_label``: ``PUT /rest/api/2/issue/{key}``.
+- ``transition``: the configured transition name for the canonical status, else the first
+  transition leading to a status that maps to it; when none is available and the issue is
+  already in that status the action is a no-op, else a ``PermanentApiError`` lists what is.
+- ``create_task``: find-or-create, then link (``tasks.py``).
+- ``set_owner``: a user-picker custom field or a ``tco-owner-<id>`` label.
+
+Only notes and tasks need ``check_existing``: the other writes set a state, so doing them again
+is harmless.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from tco_bridge.actions import Action, ActionKind
+from tco_bridge.connector import Outcome
+from tco_bridge.errors import PermanentApiError
+from tco_bridge.events import Status
+
+from .notes import find_note, issue_path, write_note
+from .payload import Json, obj, text
+from .settings import JiraSettings
+from .statuses import canonical_status
+from .tasks import create_task
+from .transport import CONNECTOR, Transport
+
+_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
+
+
+def owner_label(user: str) -> str:
+    """Labels cannot hold spaces; keep ids readable, replace anything unusual."""
+    return "tco-owner-" + _LABEL_UNSAFE.sub("_", user)
+
+
+class Writer:
+    """Performs actions; ``check_existing`` makes notes look for their marker first."""
+
+    def __init__(self, settings: JiraSettings, transport: Transport) -> None:
+        self._settings = settings
+        self._transport = transport
+        self._handlers: Mapping[ActionKind, Callable[[Action, bool], Outcome]] = {
+            ActionKind.NOTE: self._note,
+            ActionKind.ASSIGN: self._assign,
+            ActionKind.SET_FIELD: self._set_field,
+            ActionKind.ADD_LABEL: self._add_label,
+            ActionKind.REMOVE_LABEL: self._remove_label,
+            ActionKind.TRANSITION: self._transition,
+            ActionKind.CREATE_TASK: self._create_task,
+            ActionKind.SET_OWNER: self._set_owner,
+        }
+
+    def perform(self, actions: Sequence[Action], check_existing: bool) -> list[Outcome]:
+        return [self._handlers[action.kind](action, check_existing) for action in actions]
+
+    # --- helpers -----------------------------------------------------------------------
+    def _user(self, user: str) -> Json:
+        return {"accountId": user} if self._settings.is_cloud else {"name": user}
+
+    def _edit(self, key: str, body: Json) -> None:
+        self._transport.call("PUT", issue_path(key), body=body)
+
+    def _labels(self, key: str, ops: list[Json]) -> None:
+        self._edit(key, {"update": {"labels": ops}})
+
+    # --- handlers ----------------------------------------------------------------------
+    def _note(self, action: Action, check_existing: bool) -> Outcome:
+        if check_existing:
+            found = find_note(self._transport, action.ticket, action.id)
+            if found is not None:
+                return Outcome(action.id, True, "note already written", found, skipped=True)
+        comment_id = write_note(self._transport, self._settings, action)
+        return Outcome(action.id, True, "note written", comment_id)
+
+    def _assign(self, action: Action, _: bool) -> Outcome:
+        done: list[str] = []
+        if action.assignee:
+            path = f"{issue_path(action.ticket)}/assignee"
+            self._transport.call("PUT", path, body=self._user(action.assignee))
+            done.append(f"assignee {action.assignee}")
+        if action.group:
+            self._edit(action.ticket, {"fields": self._group_value(action.group)})
+            done.append(f"group {action.group}")
+        return Outcome(action.id, True, ", ".join(done) or "nothing to assign")
+
+    def _group_value(self, group: str) -> Json:
+        where = self._settings.group_field
+        if where == "components":
+            return {"components": [{"name": group}]}
+        if where == "project":
+            raise PermanentApiError(
+                CONNECTOR,
+                "TCO_JIRA_GROUP_FIELD=project: moving an issue between projects is not possible "
+                "through the REST API; configure a group custom field",
+            )
+        return {where: {"value": group}}
+
+    def _set_field(self, action: Action, _: bool) -> Outcome:
+        if not action.field:
+            raise PermanentApiError(CONNECTOR, f"set_field action {action.id} names no field")
+        self._edit(action.ticket, {"fields": {action.field: action.value}})
+        return Outcome(action.id, True, f"set {action.field}")
+
+    def _add_label(self, action: Action, _: bool) -> Outcome:
+        self._labels(action.ticket, [{"add": action.label}])
+        return Outcome(action.id, True, f"label {action.label} added")
+
+    def _remove_label(self, action: Action, _: bool) -> Outcome:
+        self._labels(action.ticket, [{"remove": action.label}])
+        return Outcome(action.id, True, f"label {action.label} removed")
+
+    def _create_task(self, action: Action, _: bool) -> Outcome:
+        return create_task(self._transport, self._settings, action)
+
+    def _set_owner(self, action: Action, _: bool) -> Outcome:
+        target = action.field or self._settings.owner_field
+        if target == "label":
+            ops: list[Json] = []
+            if action.previous_owner and action.previous_owner != action.owner:
+                ops.append({"remove": owner_label(action.previous_owner)})
+            if action.owner:
+                ops.append({"add": owner_label(action.owner)})
+            if ops:
+                self._labels(action.ticket, ops)
+        else:
+            value = self._user(action.owner) if action.owner else None
+            self._edit(action.ticket, {"fields": {target: value}})
+        return Outcome(action.id, True, f"owner {action.owner or '-'} mirrored to {target}")
+
+    # --- transitions -------------------------------------------------------------------
+    def _transition(self, action: Action, _: bool) -> Outcome:
+        wanted = self._wanted_status(action)
+        path = f"{issue_path(action.ticket)}/transitions"
+        available = [
+            obj(t) for t in obj(self._transport.call("GET", path)).get("transitions") or []
+        ]
+        chosen = self._choose(available, wanted)
+        if chosen is None:
+            if self._current_status(action.ticket) == wanted:
+                return Outcome(action.id, True, f"already {wanted.value}", skipped=True)
+            names = ", ".join(repr(text(t.get("name"))) for t in available) or "none"
+            raise PermanentApiError(
+                CONNECTOR,
+                f"no transition to {wanted.value!r} on {action.ticket} "
+                f"(looked for {self._settings.transitions.get(wanted.value)!r}); "
+                f"available: {names}",
+            )
+        self._transport.call("POST", path, body={"transition": {"id": text(chosen.get("id"))}})
+        return Outcome(action.id, True, f"transitioned with {text(chosen.get('name'))!r}")
+
+    def _wanted_status(self, action: Action) -> Status:
+        try:
+            return Status(action.status or "")
+        except ValueError:
+            raise PermanentApiError(
+                CONNECTOR, f"transition action {action.id}: {action.status!r} is not a status"
+            ) from None
+
+    def _choose(self, available: list[Json], wanted: Status) -> Json | None:
+        name = self._settings.transitions.get(wanted.value)
+        if name is not None:
+            return next((t for t in available if _same(t.get("name"), name)), None)
+        return next((t for t in available if self._leads_to(t) == wanted), None)
+
+    def _leads_to(self, transition: Json) -> Status | None:
+        to = obj(transition.get("to"))
+        category = obj(to.get("statusCategory")).get("key")
+        return canonical_status(text(to.get("name")), category, self._settings.status_map)
+
+    def _current_status(self, key: str) -> Status | None:
+        issue = obj(self._transport.call("GET", issue_path(key), params={"fields": "status"}))
+        status = obj(obj(issue.get("fields")).get("status"))
+        category = obj(status.get("statusCategory")).get("key")
+        return canonical_status(text(status.get("name")), category, self._settings.status_map)
+
+
+def _same(a: Any, b: str) -> bool:
+    return isinstance(a, str) and a.casefold() == b.casefold()
