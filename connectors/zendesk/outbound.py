@@ -1,0 +1,186 @@
+"""Write-back and reconcile: ``perform`` and ``open_tickets`` over a :data:`~.http.Send`.
+
+``perform`` sends, in this order and only what is needed: (with ``check_existing``) the
+ticket's latest comments, the one batched ticket update, the tag additions, the tag removals,
+then each task. Any failure raises (retryable or permanent, decided by the shared table), and
+the job is retried with ``check_existing``: the update's ``tco:<id>`` markers make it skip what
+landed, and tags, assignments, fields and statuses are safe to set twice. Only the newest page
+of comments (100) is searched for markers, which is where an earlier attempt's note lies.
+
+``open_tickets`` uses Export Search Results (``/api/v2/search/export.json?query=type:ticket
+status<solved``, cursor pages via ``links.next``) rather than the Search API, which stops at
+1,000 results, or incremental export, which walks every ticket ever created to find the few
+open ones. The search index lags new tickets by a few minutes, which reconcile can afford.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from tco_bridge.actions import Action
+from tco_bridge.connector import Outcome, TicketRecord
+from tco_bridge.errors import ConnectorError
+from tco_bridge.events import Snapshot
+
+from .formats import canonical_status, lower, optional_enum, parse_timestamp, text
+from .http import ApiRequest, ApiResponse, Send
+from .plan import Plan, build_plan, markers_in
+from .settings import ZendeskSettings
+from .tasks import create_task
+
+CONNECTOR = "zendesk"
+OPEN_QUERY = "type:ticket status<solved"
+
+
+def perform(
+    send: Send, settings: ZendeskSettings, actions: Sequence[Action], *, check_existing: bool
+) -> list[Outcome]:
+    if not actions:
+        return []
+    ticket = _one_ticket(actions)
+    done = _marked(send, ticket) if check_existing else set()
+    outcomes = {
+        a.id: Outcome(a.id, ok=True, skipped=True, detail="already in the ticket (tco marker)")
+        for a in actions
+        if a.id in done
+    }
+    plan = build_plan(
+        [a for a in actions if a.id not in done],
+        owner_field=settings.owner_field_id,
+        bot=settings.bot_user_id,
+    )
+    outcomes.update({i: Outcome(i, ok=False, detail=why) for i, why in plan.rejected.items()})
+    outcomes.update(_send_update(send, ticket, plan))
+    outcomes.update(_send_tags(send, ticket, plan))
+    for task in plan.tasks:
+        outcomes[task.id] = create_task(send, task, settings.kb_article)
+    return [outcomes[a.id] for a in actions]
+
+
+def _one_ticket(actions: Sequence[Action]) -> str:
+    tickets = {a.ticket for a in actions}
+    if len(tickets) != 1:
+        raise ConnectorError(
+            CONNECTOR, f"perform() takes one ticket's actions, got {sorted(tickets)}"
+        )
+    return tickets.pop()
+
+
+def _marked(send: Send, ticket: str) -> set[str]:
+    """Action ids whose ``tco:`` marker is in the ticket's newest comments."""
+    answer = send(
+        ApiRequest("GET", f"/api/v2/tickets/{ticket}/comments.json", params={"sort_order": "desc"})
+    )
+    found: set[str] = set()
+    for comment in _objects(answer.data.get("comments")):
+        for key in ("body", "plain_body"):
+            found |= markers_in(str(comment.get(key) or ""))
+    return found
+
+
+def _send_update(send: Send, ticket: str, plan: Plan) -> dict[str, Outcome]:
+    if not plan.update:
+        return {}
+    path = f"/api/v2/tickets/{ticket}.json"
+    answer = send(ApiRequest("PUT", path, body={"ticket": plan.update}))
+    comment_id = _comment_id(answer)
+    notes = {note.id for note in plan.notes}
+    return {
+        action_id: Outcome(
+            action_id,
+            ok=True,
+            detail=f"PUT {path}",
+            remote_id=comment_id if action_id in notes else None,
+        )
+        for action_id in plan.update_ids
+    }
+
+
+def _comment_id(answer: ApiResponse) -> str | None:
+    """The id of the comment the update created, from the audit Zendesk returns."""
+    audit = answer.data.get("audit")
+    events = audit.get("events") if isinstance(audit, dict) else None
+    for event in _objects(events):
+        if event.get("type") == "Comment":
+            return text(event.get("id"))
+    return None
+
+
+def _send_tags(send: Send, ticket: str, plan: Plan) -> dict[str, Outcome]:
+    path = f"/api/v2/tickets/{ticket}/tags.json"
+    if plan.tags_add:
+        send(ApiRequest("PUT", path, body={"tags": plan.tags_add}))
+    if plan.tags_remove:
+        send(ApiRequest("DELETE", path, body={"tags": plan.tags_remove}))
+    return {i: Outcome(i, ok=True, detail=f"tags via {path}") for i in plan.tag_ids}
+
+
+def open_tickets(send: Send) -> Iterator[TicketRecord]:
+    request: ApiRequest | None = ApiRequest(
+        "GET",
+        "/api/v2/search/export.json",
+        params={"query": OPEN_QUERY, "filter[type]": "ticket", "page[size]": "100"},
+    )
+    while request is not None:
+        answer = send(request)
+        for ticket in _objects(answer.data.get("results")):
+            yield record_from_rest(ticket)
+        request = _next_page(answer.data)
+
+
+def _next_page(data: Mapping[str, Any]) -> ApiRequest | None:
+    meta, links = data.get("meta"), data.get("links")
+    more = isinstance(meta, dict) and meta.get("has_more") is True
+    link = links.get("next") if isinstance(links, dict) else None
+    return ApiRequest("GET", link) if more and isinstance(link, str) and link else None
+
+
+def record_from_rest(ticket: Mapping[str, Any]) -> TicketRecord:
+    """A REST ticket (integer ids, lower-case enums) as a reconcile record."""
+    ticket_id = text(ticket.get("id"))
+    if ticket_id is None:
+        raise ConnectorError(CONNECTOR, "a search result has no ticket id")
+    return TicketRecord(
+        ticket=ticket_id,
+        snapshot=snapshot_from_rest(ticket),
+        updated_at=_time(ticket.get("updated_at")) or datetime.now(UTC),
+    )
+
+
+def snapshot_from_rest(ticket: Mapping[str, Any]) -> Snapshot:
+    via = ticket.get("via")
+    fields: dict[str, Any] = {
+        "brand_id": text(ticket.get("brand_id")),
+        "form_id": text(ticket.get("ticket_form_id")),
+        "organization_id": text(ticket.get("organization_id")),
+        "via_channel": text(via.get("channel")) if isinstance(via, dict) else None,
+        "custom_status": text(ticket.get("custom_status_id")),
+    }
+    for custom in _objects(ticket.get("custom_fields")):
+        fields[f"custom_field:{text(custom.get('id'))}"] = custom.get("value")
+    return Snapshot(
+        status=canonical_status(ticket.get("status")),
+        raw_status=lower(ticket.get("status")),
+        priority=optional_enum(ticket.get("priority")),
+        assignee=text(ticket.get("assignee_id")),
+        group=text(ticket.get("group_id")),
+        requester=text(ticket.get("requester_id")),
+        type=optional_enum(ticket.get("type")),
+        summary=text(ticket.get("subject")),
+        tags=tuple(str(t) for t in ticket.get("tags") or ()),
+        created_at=_time(ticket.get("created_at")),
+        fields=fields,
+    )
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        return parse_timestamp(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []

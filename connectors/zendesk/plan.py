@@ -1,0 +1,179 @@
+"""Actions → the fewest Zendesk requests, as plain data (no I/O).
+
+Update Ticket is capped at 100 requests a minute per account, so everything the ticket update
+accepts goes into ONE ``PUT /api/v2/tickets/{id}.json``:
+
+* NOTE → ``comment: {body, public: false}``; several notes share one comment. Mentions are
+  written into the text as ``@Name (Zendesk user <id>)``: API comments have no mention markup
+  that notifies, so agents see their name and admins can notify with a trigger on the note.
+  With a bot user configured the note gets ``author_id`` = bot, so its own notes come back as
+  ``bridge`` events and trigger nothing.
+* ASSIGN → ``assignee_id`` / ``group_id``; SET_FIELD → ``custom_fields`` (``custom_field:<id>``
+  or a bare id) or one of a few standard fields; SET_OWNER in field mode → ``custom_fields``;
+  TRANSITION → ``status`` (canonical → Zendesk: on_hold → hold, resolved → solved).
+
+When the update carries a comment, its last lines are ``tco:<action id>`` for every action in
+the update, so a retry can see that the whole update already landed. Tags never go into the
+update (``tags`` there replaces the list): ADD_LABEL, REMOVE_LABEL and SET_OWNER in tag mode
+(``tco_owner_<id>`` added, the previous owner's removed) become one ``PUT`` and one ``DELETE``
+on ``/tags.json``. CREATE_TASK is left to :mod:`.tasks`. An action that cannot be expressed
+(no text, unknown field or status) is rejected with a reason and sends nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tco_bridge.actions import Action, ActionKind
+
+from .formats import CANONICAL_TO_ZENDESK, api_id
+
+OWNER_TAG_PREFIX = "tco_owner_"
+MARKER_PREFIX = "tco:"
+MARKER = re.compile(r"(?m)^\s*tco:(\S+)\s*$")
+STANDARD_FIELDS = frozenset({"priority", "type", "subject", "due_at", "external_id"})
+
+
+@dataclass
+class Plan:
+    """What to send for one ticket; ``done`` lists the actions each part carries."""
+
+    update: dict[str, Any] = field(default_factory=dict)
+    update_ids: list[str] = field(default_factory=list)
+    notes: list[Action] = field(default_factory=list)
+    tags_add: list[str] = field(default_factory=list)
+    tags_remove: list[str] = field(default_factory=list)
+    tag_ids: list[str] = field(default_factory=list)
+    tasks: list[Action] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)
+
+
+def owner_tag(user_id: str) -> str:
+    return f"{OWNER_TAG_PREFIX}{user_id}"
+
+
+def markers_in(text: str) -> set[str]:
+    """Action ids marked in a comment body (one ``tco:<id>`` per line)."""
+    return set(MARKER.findall(text))
+
+
+def build_plan(actions: Sequence[Action], *, owner_field: str | None, bot: str | None) -> Plan:
+    plan = Plan()
+    for action in actions:
+        reason = _add(plan, action, owner_field)
+        if reason:
+            plan.rejected[action.id] = reason
+    if plan.notes:
+        plan.update["comment"] = _comment(plan, bot)
+    return plan
+
+
+def _add(plan: Plan, action: Action, owner_field: str | None) -> str | None:
+    """Put one action into the plan; return why it cannot be, if so."""
+    if action.kind is ActionKind.CREATE_TASK:
+        if action.task is None:
+            return "create_task needs a task"
+        plan.tasks.append(action)
+        return None
+    if action.kind in (ActionKind.ADD_LABEL, ActionKind.REMOVE_LABEL):
+        return _label(plan, action)
+    if action.kind is ActionKind.SET_OWNER and owner_field is None:
+        return _owner_tags(plan, action)
+    reason = _update_part(plan.update, action, owner_field)
+    if reason is None:
+        plan.update_ids.append(action.id)
+        if action.kind is ActionKind.NOTE:
+            plan.notes.append(action)
+    return reason
+
+
+def _update_part(update: dict[str, Any], action: Action, owner_field: str | None) -> str | None:
+    """Merge what ``action`` changes into the ticket update body."""
+    kind = action.kind
+    if kind is ActionKind.NOTE:
+        return None if action.text else "a note needs text"
+    if kind is ActionKind.ASSIGN:
+        return _assign(update, action)
+    if kind is ActionKind.TRANSITION:
+        status = CANONICAL_TO_ZENDESK.get((action.status or "").lower())
+        if status is None:
+            return f"no Zendesk status for {action.status!r}"
+        update["status"] = status
+        return None
+    if kind is ActionKind.SET_FIELD:
+        return _set_field(update, action.field or "", action.value)
+    if kind is ActionKind.SET_OWNER and owner_field is not None:
+        return _set_field(update, owner_field, action.owner)
+    return f"action kind {kind.value!r} is not supported by the Zendesk connector"
+
+
+def _assign(update: dict[str, Any], action: Action) -> str | None:
+    if action.assignee is None and action.group is None:
+        return "assign needs an assignee or a group"
+    if action.assignee is not None:
+        update["assignee_id"] = api_id(action.assignee) if action.assignee else None
+    if action.group is not None:
+        update["group_id"] = api_id(action.group) if action.group else None
+    return None
+
+
+def _set_field(update: dict[str, Any], name: str, value: Any) -> str | None:
+    field_id = name.removeprefix("custom_field:")
+    if field_id.isdigit():
+        update.setdefault("custom_fields", []).append({"id": int(field_id), "value": value})
+        return None
+    if name in STANDARD_FIELDS:
+        update[name] = value
+        return None
+    return f"field {name!r} is neither custom_field:<id> nor one of {sorted(STANDARD_FIELDS)}"
+
+
+def _label(plan: Plan, action: Action) -> str | None:
+    if not action.label:
+        return f"{action.kind.value} needs a label"
+    target = plan.tags_add if action.kind is ActionKind.ADD_LABEL else plan.tags_remove
+    _append_once(target, action.label)
+    plan.tag_ids.append(action.id)
+    return None
+
+
+def _owner_tags(plan: Plan, action: Action) -> str | None:
+    if action.owner is None and action.previous_owner is None:
+        return "set_owner needs an owner or a previous owner"
+    if action.owner:
+        _append_once(plan.tags_add, owner_tag(action.owner))
+    if action.previous_owner and action.previous_owner != action.owner:
+        _append_once(plan.tags_remove, owner_tag(action.previous_owner))
+    plan.tag_ids.append(action.id)
+    return None
+
+
+def _append_once(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _comment(plan: Plan, bot: str | None) -> dict[str, Any]:
+    texts = [note_text(note) for note in plan.notes]
+    markers = "\n".join(f"{MARKER_PREFIX}{action_id}" for action_id in plan.update_ids)
+    comment: dict[str, Any] = {"body": "\n\n".join(texts) + "\n\n" + markers, "public": False}
+    if bot:
+        comment["author_id"] = api_id(bot)
+    return comment
+
+
+def note_text(note: Action) -> str:
+    """The note's text plus a line naming each mentioned user by name (when known) and id."""
+    if not note.mention:
+        return note.text or ""
+    names = [_mention(user, note) for user in note.mention]
+    return f"{note.text}\n{', '.join(names)}"
+
+
+def _mention(user: str, note: Action) -> str:
+    if user == note.owner and note.owner_name:
+        return f"@{note.owner_name} (Zendesk user {user})"
+    return f"@Zendesk user {user}"
