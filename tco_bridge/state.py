@@ -378,7 +378,7 @@ def _touch(state: TicketState, event: TicketEvent) -> TicketState:
     agent = event.comment.author if event.comment and event.comment.author else event.actor
     agents = state.agents
     if agent is not None and agent.id not in agents:
-        agents = (*agents, agent.id)
+        agents = tuple(sorted((*agents, agent.id)))
     return replace(
         state,
         touches=state.touches + 1,

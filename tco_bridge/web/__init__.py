@@ -25,6 +25,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    for connector in runtime.connectors.values():
+        # A connector may bring pages of its own (the sandbox's ticket API does).
+        offer = getattr(connector, "web_blueprint", None)
+        if callable(offer):
+            app.register_blueprint(offer())
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

@@ -1,0 +1,125 @@
+"""The ``tco-bridge`` command: run the processes, check rules, simulate, replay, administer.
+
+Subcommands reuse the server's own code (the same connectors, pipeline and rule book), so what
+the CLI says is what the bridge does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Settings
+from .runtime import Runtime, install
+
+log = logging.getLogger("tco_bridge")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _runtime(ctx: click.Context) -> Runtime:
+    if not isinstance(ctx.obj, Runtime):
+        settings = Settings.from_env()
+        _setup_logging(settings.log_level)
+        ctx.obj = Runtime.build(settings)
+    return ctx.obj
+
+
+@click.group()
+@click.version_option(package_name="tco-bridge")
+def main() -> None:
+    """Total Contact Ownership for Jira and Zendesk help desks."""
+
+
+@main.command()
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run an RQ worker: drain jobs (events) and write-back jobs, with the retry scheduler."""
+    from rq import SimpleWorker
+
+    rt = _runtime(ctx)
+    install(rt)
+    # SimpleWorker: no fork per job. Drain jobs already batch work; a fork per job would cost
+    # more than the job (see README, "Scale").
+    w = SimpleWorker([rt.queue], connection=rt.redis, serializer=rt.queue.serializer)
+    w.work(with_scheduler=True, logging_level=rt.settings.log_level)
+
+
+@main.command()
+@click.pass_context
+def clock(ctx: click.Context) -> None:
+    """Run the clock: release due timers, re-queue stalled shards."""
+    from .clock import Clock
+
+    rt = _runtime(ctx)
+    install(rt)
+    Clock(rt).run()
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+@click.pass_context
+def web(ctx: click.Context, workers: int) -> None:
+    """Run the web receiver under gunicorn on HOST:PORT."""
+    rt = _runtime(ctx)
+    bind = f"{rt.settings.host}:{rt.settings.port}"
+    args = ["gunicorn", "-w", str(workers), "-b", bind, "--access-logfile", "-", "wsgi:app"]
+    os.execvp(sys.executable, [sys.executable, "-m", *args])
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+def run(data_dir: Path | None) -> None:
+    """Run web, worker and clock together, with a private Redis when REDIS_URL is unset."""
+    from honcho.manager import Manager
+
+    from .embedded_redis import EmbeddedRedis
+
+    settings = Settings.from_env()
+    _setup_logging(settings.log_level)
+    data = data_dir or settings.data_dir
+    server: EmbeddedRedis | None = None
+    env = dict(os.environ)
+    if not settings.redis_url:
+        server = EmbeddedRedis(data / "redis").start()
+        env["REDIS_URL"] = server.url
+        log.info("private Redis on %s (data in %s)", server.url, data / "redis")
+    env.setdefault("TCO_DATA_DIR", str(data))
+    env.setdefault("TCO_SANDBOX_DB", str(data / "sandbox.sqlite"))
+    Runtime.build(Settings.from_env(env))  # fail fast on bad settings, before forking three
+    me = shlex.quote(sys.executable)
+    manager = Manager()
+    manager.add_process("web", f"{me} -m tco_bridge.cli web", env=env)
+    manager.add_process("worker", f"{me} -m tco_bridge.cli worker", env=env)
+    manager.add_process("clock", f"{me} -m tco_bridge.cli clock", env=env)
+    try:
+        manager.loop()
+    finally:
+        if server is not None:
+            server.stop()
+    sys.exit(manager.returncode)
+
+
+def _mount(group: click.Group, module: str, attr: str, name: str | None = None) -> None:
+    """Attach a command that lives with its feature, so each stays in its own module."""
+    mod: Any = __import__(module, fromlist=[attr])
+    group.add_command(getattr(mod, attr), name)
+
+
+_mount(main, "tco_bridge.rules.cli", "rules_group", "rules")
+_mount(main, "tco_bridge.rules.cli", "simulate_command", "simulate")
+_mount(main, "tco_bridge.failed", "failed_group", "failed")
+
+if __name__ == "__main__":
+    main()
