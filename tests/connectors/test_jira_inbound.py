@@ -215,7 +215,7 @@ def cloud_update(jira_dir: Path, items: list[dict[str, Any]]) -> dict[str, Any]:
 
 def test_assignee_group_labels_and_other_fields(jira_dir: Path) -> None:
     connector = JiraConnector.from_env({"TCO_JIRA_GROUP_FIELD": "customfield_10500"})
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "field": "assignee",
             "fieldId": "assignee",
@@ -256,7 +256,7 @@ def test_assignee_group_labels_and_other_fields(jira_dir: Path) -> None:
 
 def test_dc_items_match_on_field_name_case_insensitively(jira_dir: Path) -> None:
     connector = JiraConnector.from_env({"TCO_JIRA_GROUP_FIELD": "components"})
-    items = [
+    items: list[dict[str, Any]] = [
         {"field": "Assignee", "fieldtype": "jira", "from": None, "to": "jdoe", "toString": "J"},
         {"field": "Component", "fieldtype": "jira", "fromString": None, "toString": "Web"},
         {"field": "Priority", "fieldtype": "jira", "fromString": "Minor", "toString": "Major"},
