@@ -69,7 +69,19 @@ class Transport:
             failure = exc  # raised below, outside this block, so no exception context leaks
         if failure is not None:
             self._fail(failure, what)
-        return response.json() if response.content else None
+        return self._json(response, what)
+
+    @staticmethod
+    def _json(response: requests.Response, what: str) -> Any:
+        """A 2xx body as JSON (``None`` when empty, e.g. 204); HTML here means a proxy or a
+        login page answered instead of Jira: an admin must look."""
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            pass
+        raise PermanentApiError(CONNECTOR, f"{what} answered {response.status_code} without JSON")
 
     def _fail(self, exc: Exception, what: str) -> NoReturn:
         """Classify through the shared retry table; a failure without a status is transport."""

@@ -463,3 +463,16 @@ def test_settings_defaults_and_parsing() -> None:
 def test_settings_errors_quote_the_bad_value(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         JiraSettings.from_env(env)
+
+
+def test_connector_meets_the_contract_and_loads_by_name() -> None:
+    from tco_bridge.connector import Connector, build
+
+    connector = build("jira", {"TCO_JIRA_WEBHOOK_SECRET": SECRET, "TCO_JIRA_BOT_ACCOUNT": "bot"})
+    assert isinstance(connector, Connector) and isinstance(connector, JiraConnector)
+    assert (connector.name, connector.webhook_secret, connector.bot_account) == (
+        "jira",
+        SECRET,
+        "bot",
+    )
+    assert SECRET not in repr(connector)

@@ -583,3 +583,9 @@ def test_open_tickets_on_dc_page_with_start_at(jira: responses.RequestsMock) -> 
         ("VRF-803", Status.OPEN, "jdoe"),
         ("VRF-804", Status.PENDING, None),
     ]
+
+
+def test_a_2xx_that_is_not_json_is_permanent(jira: responses.RequestsMock) -> None:
+    jira.get(f"{CLOUD}/rest/api/2/issue/SD-42/transitions", body="<html>login</html>")
+    with pytest.raises(PermanentApiError, match="transitions answered 200 without JSON"):
+        cloud().perform([action(ActionKind.TRANSITION, status="resolved")])
