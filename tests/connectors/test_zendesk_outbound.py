@@ -1,0 +1,552 @@
+"""Zendesk write-back and reconcile, with Zendesk faked at the HTTP layer by ``responses``."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from connectors.zendesk import ApiRequest, ZendeskConnector
+from tco_bridge.actions import Action, ActionKind, TaskSpec
+from tco_bridge.connector import Outcome, TicketRecord
+from tco_bridge.errors import (
+    ConnectorError,
+    PermanentApiError,
+    RetryableApiError,
+    TicketApiError,
+)
+from tco_bridge.events import Snapshot, Status
+
+API = Path(__file__).resolve().parents[1] / "fixtures" / "zendesk_api"
+BASE = "https://acme.zendesk.com"
+TOKEN = "zd-api-token-5ecret"
+SECRET = "webhook-signing-5ecret"
+EMAIL = "bridge@acme.test"
+TICKET = "4242"
+TICKET_URL = f"{BASE}/api/v2/tickets/{TICKET}.json"
+TAGS_URL = f"{BASE}/api/v2/tickets/{TICKET}/tags.json"
+TASK_ID = "tco-1234567890abcdef0123"
+
+
+def recorded(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((API / name).read_text())
+    return data
+
+
+def zendesk(**env: str) -> ZendeskConnector:
+    base = {
+        "TCO_ZENDESK_URL": BASE,
+        "TCO_ZENDESK_EMAIL": EMAIL,
+        "TCO_ZENDESK_API_TOKEN": TOKEN,
+        "TCO_ZENDESK_WEBHOOK_SECRET": SECRET,
+        "TCO_ZENDESK_BOT_USER_ID": "5005",
+    }
+    return ZendeskConnector.from_env({**base, **env})
+
+
+def action(kind: ActionKind, action_id: str, **fields: Any) -> Action:
+    return Action(id=action_id, connector="zendesk", ticket=TICKET, kind=kind, rule="r", **fields)
+
+
+NOTE = action(
+    ActionKind.NOTE,
+    "tco-0f1e2d3c4b5a69788796",
+    text="Please update the customer.",
+    mention=("7001",),
+    owner="7001",
+    owner_name="Ada Lovelace",
+)
+ASSIGN = action(ActionKind.ASSIGN, "tco-aaaaaaaaaaaaaaaaaaaa", assignee="7001", group="360010")
+FIELD = action(
+    ActionKind.SET_FIELD, "tco-bbbbbbbbbbbbbbbbbbbb", field="custom_field:360002", value="l2"
+)
+REOPEN = action(ActionKind.TRANSITION, "tco-cccccccccccccccccccc", status="open")
+TASK = action(
+    ActionKind.CREATE_TASK,
+    TASK_ID,
+    task=TaskSpec(
+        kind="kb",
+        summary="KB: printers catching fire",
+        description="Fire & <smoke>",
+        assignee="7001",
+    ),
+)
+
+
+@pytest.fixture
+def fake() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+def body_of(call: Any) -> Any:
+    return json.loads(call.request.body)
+
+
+# --- the batched update --------------------------------------------------------------------
+
+
+def test_note_assign_field_and_status_go_in_one_put(fake: responses.RequestsMock) -> None:
+    auth = base64.b64encode(f"{EMAIL}/token:{TOKEN}".encode()).decode()
+    fake.put(
+        TICKET_URL,
+        json=recorded("ticket_update.json"),
+        match=[
+            matchers.header_matcher({"Authorization": f"Basic {auth}"}),
+            matchers.json_params_matcher(
+                {
+                    "ticket": {
+                        "comment": {
+                            "body": "Please update the customer.\n"
+                            "@Ada Lovelace (Zendesk user 7001)\n\n"
+                            "tco:tco-0f1e2d3c4b5a69788796\n"
+                            "tco:tco-aaaaaaaaaaaaaaaaaaaa\n"
+                            "tco:tco-bbbbbbbbbbbbbbbbbbbb\n"
+                            "tco:tco-cccccccccccccccccccc",
+                            "public": False,
+                            "author_id": 5005,
+                        },
+                        "assignee_id": 7001,
+                        "group_id": 360010,
+                        "custom_fields": [{"id": 360002, "value": "l2"}],
+                        "status": "open",
+                    }
+                },
+                strict_match=True,
+            ),
+        ],
+    )
+    outcomes = zendesk().perform([NOTE, ASSIGN, FIELD, REOPEN])
+    put = f"PUT /api/v2/tickets/{TICKET}.json"
+    assert outcomes == [
+        Outcome(NOTE.id, ok=True, detail=put, remote_id="880002"),
+        Outcome(ASSIGN.id, ok=True, detail=put),
+        Outcome(FIELD.id, ok=True, detail=put),
+        Outcome(REOPEN.id, ok=True, detail=put),
+    ]
+    assert len(fake.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("canonical", "zendesk_status"),
+    [("on_hold", "hold"), ("resolved", "solved"), ("closed", "closed"), ("pending", "pending")],
+)
+def test_transition_maps_canonical_statuses_back(
+    fake: responses.RequestsMock, canonical: str, zendesk_status: str
+) -> None:
+    fake.put(
+        TICKET_URL,
+        json=recorded("ticket_update.json"),
+        match=[matchers.json_params_matcher({"ticket": {"status": zendesk_status}})],
+    )
+    moved = action(ActionKind.TRANSITION, "tco-move", status=canonical)
+    assert zendesk().perform([moved])[0].ok
+
+
+def test_actions_that_cannot_be_expressed_send_nothing(fake: responses.RequestsMock) -> None:
+    bad = [
+        action(ActionKind.TRANSITION, "tco-1", status="archived"),
+        action(ActionKind.SET_FIELD, "tco-2", field="colour", value="red"),
+        action(ActionKind.NOTE, "tco-3"),
+        action(ActionKind.ASSIGN, "tco-4"),
+        action(ActionKind.ADD_LABEL, "tco-5"),
+    ]
+    assert [(o.ok, o.detail) for o in zendesk().perform(bad)] == [
+        (False, "no Zendesk status for 'archived'"),
+        (
+            False,
+            "field 'colour' is neither custom_field:<id> nor one of "
+            "['due_at', 'external_id', 'priority', 'subject', 'type']",
+        ),
+        (False, "a note needs text"),
+        (False, "assign needs an assignee or a group"),
+        (False, "add_label needs a label"),
+    ]
+
+
+def test_actions_for_two_tickets_are_refused() -> None:
+    other = Action("tco-x", "zendesk", "999", ActionKind.NOTE, "r", text="hi")
+    with pytest.raises(ConnectorError, match="one ticket's actions"):
+        zendesk().perform([NOTE, other])
+
+
+# --- tags and the owner mirror -------------------------------------------------------------
+
+
+def test_labels_use_the_tags_endpoints_never_the_update(fake: responses.RequestsMock) -> None:
+    fake.put(
+        TAGS_URL,
+        json=recorded("ticket_tags.json"),
+        match=[matchers.json_params_matcher({"tags": ["vip", "escalated"]}, strict_match=True)],
+    )
+    fake.delete(
+        TAGS_URL,
+        json=recorded("ticket_tags.json"),
+        match=[matchers.json_params_matcher({"tags": ["waiting"]}, strict_match=True)],
+    )
+    actions = [
+        action(ActionKind.ADD_LABEL, "tco-a", label="vip"),
+        action(ActionKind.ADD_LABEL, "tco-b", label="escalated"),
+        action(ActionKind.REMOVE_LABEL, "tco-c", label="waiting"),
+    ]
+    outcomes = zendesk().perform(actions)
+    detail = f"tags via /api/v2/tickets/{TICKET}/tags.json"
+    assert outcomes == [Outcome(a.id, ok=True, detail=detail) for a in actions]
+
+
+def test_owner_mirror_in_tag_mode(fake: responses.RequestsMock) -> None:
+    fake.put(
+        TAGS_URL,
+        json=recorded("ticket_tags.json"),
+        match=[matchers.json_params_matcher({"tags": ["tco_owner_7001"]}, strict_match=True)],
+    )
+    fake.delete(
+        TAGS_URL,
+        json=recorded("ticket_tags.json"),
+        match=[matchers.json_params_matcher({"tags": ["tco_owner_7000"]}, strict_match=True)],
+    )
+    owner = action(ActionKind.SET_OWNER, "tco-own", owner="7001", previous_owner="7000")
+    assert zendesk().perform([owner])[0].ok
+
+
+def test_owner_mirror_in_field_mode_joins_the_update(fake: responses.RequestsMock) -> None:
+    fake.put(
+        TICKET_URL,
+        json=recorded("ticket_update.json"),
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "ticket": {
+                        "assignee_id": 7001,
+                        "group_id": 360010,
+                        "custom_fields": [{"id": 360001, "value": "7001"}],
+                    }
+                },
+                strict_match=True,
+            )
+        ],
+    )
+    owner = action(ActionKind.SET_OWNER, "tco-own", owner="7001", previous_owner="7000")
+    outcomes = zendesk(TCO_ZENDESK_OWNER_FIELD="360001").perform([ASSIGN, owner])
+    assert [o.ok for o in outcomes] == [True, True]
+
+
+# --- idempotent re-runs --------------------------------------------------------------------
+
+
+def test_check_existing_skips_what_the_earlier_attempt_wrote(fake: responses.RequestsMock) -> None:
+    fake.get(
+        f"{BASE}/api/v2/tickets/{TICKET}/comments.json",
+        json=recorded("ticket_comments_desc.json"),
+        match=[matchers.query_param_matcher({"sort_order": "desc"})],
+    )
+    fake.put(
+        TICKET_URL,
+        json=recorded("ticket_update.json"),
+        match=[
+            matchers.json_params_matcher(
+                {"ticket": {"custom_fields": [{"id": 360002, "value": "l2"}]}}, strict_match=True
+            )
+        ],
+    )
+    outcomes = zendesk().perform([NOTE, ASSIGN, FIELD], check_existing=True)
+    skipped = "already in the ticket (tco marker)"
+    assert outcomes == [
+        Outcome(NOTE.id, ok=True, skipped=True, detail=skipped),
+        Outcome(ASSIGN.id, ok=True, skipped=True, detail=skipped),
+        Outcome(FIELD.id, ok=True, detail=f"PUT /api/v2/tickets/{TICKET}.json"),
+    ]
+
+
+# --- KB tasks: follow-up tickets -----------------------------------------------------------
+
+FOLLOWUP = {
+    "ticket": {
+        "subject": "KB: printers catching fire",
+        "comment": {
+            "body": f"Fire & <smoke>\n\nFollow-up of #{TICKET}.\n\ntco:{TASK_ID}",
+            "public": False,
+        },
+        "via_followup_source_id": 4242,
+        "tags": [TASK_ID, "tco_task", "tco_task_kb"],
+        "assignee_id": 7001,
+    }
+}
+
+
+def search_for_task(fake: responses.RequestsMock, answer: str) -> None:
+    fake.get(
+        f"{BASE}/api/v2/search.json",
+        json=recorded(answer),
+        match=[matchers.query_param_matcher({"query": f"type:ticket tags:{TASK_ID}"})],
+    )
+
+
+@pytest.mark.parametrize(("lookup", "skipped"), [("miss", False), ("hit", True)])
+def test_followup_ticket_with_idempotency_key(
+    fake: responses.RequestsMock, lookup: str, skipped: bool
+) -> None:
+    search_for_task(fake, "search_empty.json")
+    fake.post(
+        f"{BASE}/api/v2/tickets.json",
+        status=201,
+        json=recorded("ticket_create.json"),
+        headers={"x-idempotency-lookup": lookup},
+        match=[
+            matchers.header_matcher({"Idempotency-Key": TASK_ID}),
+            matchers.json_params_matcher(FOLLOWUP, strict_match=True),
+        ],
+    )
+    [outcome] = zendesk().perform([TASK])
+    detail = "Zendesk replayed the earlier create" if skipped else "follow-up ticket created"
+    assert outcome == Outcome(TASK_ID, ok=True, skipped=skipped, remote_id="4301", detail=detail)
+
+
+def test_followup_found_by_its_tag_is_not_created_again(fake: responses.RequestsMock) -> None:
+    search_for_task(fake, "search_followup_found.json")
+    assert zendesk().perform([TASK]) == [
+        Outcome(
+            TASK_ID,
+            ok=True,
+            skipped=True,
+            remote_id="4300",
+            detail="follow-up ticket #4300 already exists",
+        )
+    ]
+
+
+# --- KB tasks: Help Center drafts ----------------------------------------------------------
+
+ARTICLES_URL = f"{BASE}/api/v2/help_center/en-us/articles.json"
+
+
+def list_articles(fake: responses.RequestsMock, answer: str) -> None:
+    fake.get(
+        ARTICLES_URL,
+        json=recorded(answer),
+        match=[matchers.query_param_matcher({"label_names": TASK_ID})],
+    )
+
+
+def test_article_draft_is_created_with_the_action_label(fake: responses.RequestsMock) -> None:
+    list_articles(fake, "articles_empty.json")
+    fake.post(
+        f"{BASE}/api/v2/help_center/en-us/sections/360001234/articles.json",
+        status=201,
+        json=recorded("article_create.json"),
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "article": {
+                        "title": "KB: printers catching fire",
+                        "body": "<p>Fire &amp; &lt;smoke&gt;</p><p>Source ticket: #4242</p>"
+                        "<p>Owner: Zendesk user 7001</p>",
+                        "locale": "en-us",
+                        "draft": True,
+                        "label_names": [TASK_ID],
+                    }
+                },
+                strict_match=True,
+            )
+        ],
+    )
+    [outcome] = zendesk(TCO_ZENDESK_KB="article:en-us:360001234").perform([TASK])
+    assert outcome == Outcome(
+        TASK_ID, ok=True, remote_id="36000777", detail="draft article created"
+    )
+
+
+def test_article_draft_with_permission_group(fake: responses.RequestsMock) -> None:
+    list_articles(fake, "articles_empty.json")
+    fake.post(
+        f"{BASE}/api/v2/help_center/en-us/sections/360001234/articles.json",
+        status=201,
+        json=recorded("article_create.json"),
+        match=[
+            matchers.json_params_matcher(
+                {"article": {"permission_group_id": 77, "user_segment_id": None}},
+                strict_match=False,
+            )
+        ],
+    )
+    assert zendesk(TCO_ZENDESK_KB="article:en-us:360001234:77").perform([TASK])[0].ok
+
+
+def test_existing_labelled_draft_is_reused(fake: responses.RequestsMock) -> None:
+    list_articles(fake, "articles_labelled.json")
+    [outcome] = zendesk(TCO_ZENDESK_KB="article:en-us:360001234").perform([TASK])
+    assert outcome == Outcome(
+        TASK_ID,
+        ok=True,
+        skipped=True,
+        remote_id="36000555",
+        detail="draft article 36000555 already exists",
+    )
+
+
+# --- the retry table -----------------------------------------------------------------------
+
+
+def test_429_with_retry_after_is_retryable(fake: responses.RequestsMock) -> None:
+    fake.put(
+        TICKET_URL,
+        status=429,
+        json=recorded("error_rate_limited.json"),
+        headers={"Retry-After": "30"},
+    )
+    with pytest.raises(RetryableApiError) as caught:
+        zendesk().perform([REOPEN])
+    assert (caught.value.status, caught.value.retry_after) == (429, 30.0)
+    assert str(caught.value).startswith(f"[zendesk] PUT /api/v2/tickets/{TICKET}.json answered 429")
+
+
+def test_503_is_retryable(fake: responses.RequestsMock) -> None:
+    fake.put(TICKET_URL, status=503, json=recorded("error_unavailable.json"))
+    with pytest.raises(RetryableApiError) as caught:
+        zendesk().perform([REOPEN])
+    assert caught.value.status == 503 and caught.value.retry_after is None
+
+
+def test_400_is_permanent_and_says_why(fake: responses.RequestsMock) -> None:
+    fake.put(TICKET_URL, status=400, json=recorded("error_invalid.json"))
+    with pytest.raises(PermanentApiError) as caught:
+        zendesk().perform([REOPEN])
+    assert caught.value.status == 400 and "RecordInvalid" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "failure", [requests.ReadTimeout("read timed out"), requests.ConnectionError("refused")]
+)
+def test_timeouts_and_connection_errors_are_retryable(
+    fake: responses.RequestsMock, failure: Exception
+) -> None:
+    fake.put(TICKET_URL, body=failure)
+    with pytest.raises(RetryableApiError) as caught:
+        zendesk().perform([REOPEN])
+    name = type(failure).__name__
+    assert str(caught.value) == f"[zendesk] PUT /api/v2/tickets/{TICKET}.json failed: {name}"
+
+
+def test_no_secret_in_any_error_or_repr(fake: responses.RequestsMock) -> None:
+    connector = zendesk()
+    failures: list[TicketApiError] = []
+    for answer in (
+        {"status": 429, "headers": {"Retry-After": "1"}},
+        {"status": 503},
+        {"status": 401, "json": {"error": "Couldn't authenticate you"}},
+        {"body": requests.ConnectTimeout(f"https://{EMAIL}:{TOKEN}@acme.zendesk.com")},
+    ):
+        fake.put(TICKET_URL, **answer)
+        with pytest.raises(TicketApiError) as caught:
+            connector.perform([REOPEN])
+        failures.append(caught.value)
+    texts = [str(f) for f in failures] + [repr(f) for f in failures]
+    texts += [repr(connector), repr(connector.settings), repr(connector._transport)]
+    for text in texts:
+        assert TOKEN not in text and SECRET not in text
+
+
+def test_write_back_without_url_fails_clearly() -> None:
+    connector = ZendeskConnector.from_env({"TCO_ZENDESK_WEBHOOK_SECRET": SECRET})
+    with pytest.raises(ConnectorError) as caught:
+        connector.perform([REOPEN])
+    assert str(caught.value) == (
+        "[zendesk] Zendesk write-back is not configured: set TCO_ZENDESK_URL or "
+        "TCO_ZENDESK_SUBDOMAIN and TCO_ZENDESK_EMAIL and TCO_ZENDESK_API_TOKEN"
+    )
+    assert connector.perform([]) == []
+
+
+def test_pagination_links_to_another_host_are_refused() -> None:
+    with pytest.raises(PermanentApiError, match="refusing to follow a link to another host"):
+        zendesk().send(ApiRequest("GET", "https://evil.example/api/v2/search/export.json"))
+
+
+def test_limit_keys_name_the_budgets_a_request_spends() -> None:
+    keys = ZendeskConnector.limit_keys
+    assert keys(ApiRequest("PUT", "/api/v2/tickets/1.json")) == ("api", "ticket_update")
+    assert keys(ApiRequest("PUT", "/api/v2/tickets/1/tags.json")) == ("api",)
+    assert keys(ApiRequest("GET", "/api/v2/search/export.json")) == ("api", "search_export")
+    assert ZendeskConnector.write_limits["ticket_update"] == "100/minute"
+
+
+# --- reconcile -----------------------------------------------------------------------------
+
+
+def test_open_tickets_pages_through_search_export(fake: responses.RequestsMock) -> None:
+    page1 = recorded("search_export_page1.json")
+    fake.get(
+        f"{BASE}/api/v2/search/export.json",
+        json=page1,
+        match=[
+            matchers.query_param_matcher(
+                {
+                    "query": "type:ticket status<solved",
+                    "filter[type]": "ticket",
+                    "page[size]": "100",
+                }
+            )
+        ],
+    )
+    fake.get(
+        page1["links"]["next"],
+        json=recorded("search_export_page2.json"),
+        match=[
+            matchers.query_param_matcher(
+                {"page[after]": "eyJmaWVsZCI6ImNyZWF0ZWRfYXQifQ"}, strict_match=False
+            )
+        ],
+    )
+    records = list(zendesk().open_tickets())
+    common = {"brand_id": "360000146293", "form_id": "50124257287449"}
+    assert records == [
+        TicketRecord(
+            ticket="4242",
+            snapshot=Snapshot(
+                status=Status.OPEN,
+                raw_status="open",
+                priority="high",
+                assignee="7001",
+                group="360010",
+                requester="9001",
+                type="incident",
+                summary="Printer on fire",
+                tags=("printer", "tco_owner_7001"),
+                created_at=datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+                fields={
+                    **common,
+                    "organization_id": None,
+                    "via_channel": "email",
+                    "custom_status": "8593966",
+                    "custom_field:360001": "7001",
+                },
+            ),
+            updated_at=datetime(2026, 3, 2, 10, 15, tzinfo=UTC),
+        ),
+        TicketRecord(
+            ticket="4250",
+            snapshot=Snapshot(
+                status=Status.ON_HOLD,
+                raw_status="hold",
+                group="360011",
+                requester="9002",
+                summary="Waiting on parts",
+                created_at=datetime(2026, 2, 20, 12, 0, tzinfo=UTC),
+                fields={
+                    **common,
+                    "organization_id": "120",
+                    "via_channel": "web",
+                    "custom_status": None,
+                },
+            ),
+            updated_at=datetime(2026, 2, 28, 9, 30, tzinfo=UTC),
+        ),
+    ]
