@@ -20,5 +20,12 @@ class RulesSource:
         self.loaded = True
         self.error: str | None = None
 
+    @classmethod
+    def fixed(cls, rules: Rulebook) -> RulesSource:
+        """A source that always answers the same rule book (tests, benchmarks)."""
+        source = cls(Path("<fixed>"))
+        source._rules = rules
+        return source
+
     def current(self) -> Rulebook:
         return self._rules

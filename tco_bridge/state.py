@@ -165,6 +165,7 @@ def apply(state: TicketState, event: TicketEvent, policy: OwnershipPolicy) -> Ti
         return replace(state, bridge_events=state.bridge_events + 1)
     if event.snapshot is not None:
         state = _apply_snapshot(state, event, event.snapshot)
+    event = _recognise_requester(state, event)
     handler = _HANDLERS.get(event.type)
     if handler is not None:
         state = handler(state, event)
@@ -361,6 +362,30 @@ _HANDLERS = {
     EventType.FIELD_CHANGED: _on_field,
     EventType.DELETED: _on_deleted,
 }
+
+
+def _recognise_requester(state: TicketState, event: TicketEvent) -> TicketEvent:
+    """Some deliveries (Jira Cloud comment events) omit the reporter, so the connector cannot
+    tell the customer from an agent; the state knows the requester and corrects the kind."""
+    requester = state.requester
+    if requester is None:
+        return event
+    actor, comment = event.actor, event.comment
+    fix_actor = (
+        actor is not None and actor.id == requester and actor.kind is not ActorKind.REQUESTER
+    )
+    author = comment.author if comment else None
+    fix_author = (
+        author is not None and author.id == requester and author.kind is not ActorKind.REQUESTER
+    )
+    if not (fix_actor or fix_author):
+        return event
+    if fix_actor:
+        event = event.with_actor_kind(ActorKind.REQUESTER)
+    if fix_author and comment is not None and author is not None:
+        author = replace(author, kind=ActorKind.REQUESTER)
+        event = replace(event, comment=replace(comment, author=author))
+    return event
 
 
 def _actor_id(event: TicketEvent) -> str | None:

@@ -1,0 +1,1 @@
+"""Built-in ticket-tool connectors: jira, zendesk and sandbox."""
