@@ -1,11 +1,12 @@
 """Write-back and reconcile: ``perform`` and ``open_tickets`` over a :data:`~.http.Send`.
 
-``perform`` sends, in this order and only what is needed: (with ``check_existing``) the
-ticket's latest comments, the one batched ticket update, the tag additions, the tag removals,
-then each task. Any failure raises (retryable or permanent, decided by the shared table), and
-the job is retried with ``check_existing``: the update's ``tco:<id>`` markers make it skip what
-landed, and tags, assignments, fields and statuses are safe to set twice. Only the newest page
-of comments (100) is searched for markers, which is where an earlier attempt's note lies.
+``perform`` sends, in this order and only what is needed: (with ``check_existing``, when a
+note is among the actions) the ticket's latest comments, the one batched ticket update, the
+tag additions, the tag removals, then each task. Any failure raises (retryable or permanent,
+decided by the shared table), and the job is retried with ``check_existing``: the update's
+``tco:<id>`` markers make it skip what landed, and tags, assignments, fields and statuses are
+safe to set twice. Only the newest page of comments (100) is searched for markers, which is
+where an earlier attempt's note lies.
 
 ``open_tickets`` uses Export Search Results (``/api/v2/search/export.json?query=type:ticket
 status<solved``, cursor pages via ``links.next``) rather than the Search API, which stops at
@@ -19,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tco_bridge.actions import Action
+from tco_bridge.actions import Action, ActionKind
 from tco_bridge.connector import Outcome, TicketRecord
 from tco_bridge.errors import ConnectorError
 from tco_bridge.events import Snapshot
@@ -40,7 +41,9 @@ def perform(
     if not actions:
         return []
     ticket = _one_ticket(actions)
-    done = _marked(send, ticket) if check_existing else set()
+    # Markers only exist where an earlier attempt wrote a note: no note, nothing to look up.
+    has_note = any(a.kind is ActionKind.NOTE for a in actions)
+    done = _marked(send, ticket) if check_existing and has_note else set()
     outcomes = {
         a.id: Outcome(a.id, ok=True, skipped=True, detail="already in the ticket (tco marker)")
         for a in actions

@@ -266,6 +266,13 @@ def test_check_existing_skips_what_the_earlier_attempt_wrote(fake: responses.Req
     ]
 
 
+def test_check_existing_without_notes_needs_no_lookup(fake: responses.RequestsMock) -> None:
+    fake.put(TAGS_URL, json=recorded("ticket_tags.json"))
+    label = action(ActionKind.ADD_LABEL, "tco-a", label="vip")
+    assert zendesk().perform([label], check_existing=True)[0].ok
+    assert [call.request.method for call in fake.calls] == ["PUT"]
+
+
 # --- KB tasks: follow-up tickets -----------------------------------------------------------
 
 FOLLOWUP = {
