@@ -1,0 +1,233 @@
+"""What a loaded rules file defines besides its rules, and the facts a rule reads.
+
+:class:`Definitions` holds the name tables (groups and their per-connector ids and leads,
+field aliases, priority names and each tool's mapping onto them, calendars, named
+durations). :class:`Facts` is one evaluation's view of a ticket: state, trigger, clock and
+context, with the lookups rules need computed at most once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..events import ActorKind, EventType, TicketEvent
+from ..ownership import OwnershipPolicy
+from ..plan import Away, Context
+from ..state import TicketState, value_at
+from .calendar import BusinessCalendar
+from .durations import Duration
+
+ANY = "*"  # a per-connector table entry that applies to every connector
+
+
+def per_connector(table: Mapping[str, str], connector: str) -> str | None:
+    return table.get(connector) or table.get(ANY)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    alias: str
+    ids: dict[str, str]  # connector (or "*") → the tool's group id / name
+    leads: dict[str, str] = field(default_factory=dict)
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PerPriority:
+    """A duration per rule-file priority name (``P1: 1h``...)."""
+
+    text: str
+    values: dict[str, Duration]
+
+
+DurationSpec = Duration | PerPriority
+
+
+@dataclass(frozen=True)
+class Definitions:
+    groups: dict[str, Group] = field(default_factory=dict)
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    priority_names: tuple[str, ...] = ()
+    priority_map: dict[str, dict[str, str]] = field(default_factory=dict)
+    priority_default: str | None = None
+    calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
+    default_calendar: str | None = None
+    durations: dict[str, DurationSpec] = field(default_factory=dict)
+    group_by_id: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, **kwargs: Any) -> Definitions:
+        groups: dict[str, Group] = kwargs.get("groups", {})
+        by_id = {(c, i): g.alias for g in groups.values() for c, i in g.ids.items()}
+        return cls(group_by_id=by_id, **kwargs)
+
+    def group_alias(self, connector: str, raw: str | None) -> str | None:
+        if raw is None:
+            return None
+        return self.group_by_id.get((connector, raw)) or self.group_by_id.get((ANY, raw))
+
+    def group_id(self, alias: str, connector: str) -> str | None:
+        group = self.groups.get(alias)
+        return per_connector(group.ids, connector) if group else None
+
+    def lead_of(self, alias: str | None, connector: str) -> str | None:
+        group = self.groups.get(alias) if alias else None
+        return per_connector(group.leads, connector) if group else None
+
+    def field_id(self, alias: str, connector: str) -> str:
+        return per_connector(self.fields.get(alias, {}), connector) or alias
+
+    def priority(self, connector: str, raw: str | None) -> str | None:
+        if raw is not None:
+            table = self.priority_map.get(connector) or self.priority_map.get(ANY) or {}
+            mapped = table.get(raw.lower())
+            if mapped is not None:
+                return mapped
+            if raw in self.priority_names:
+                return raw
+        return self.priority_default
+
+    def frontline_ids(self, aliases: list[str]) -> frozenset[str]:
+        return frozenset(i for a in aliases for i in self.groups[a].ids.values())
+
+    def calendar(self, name: str | None) -> BusinessCalendar | None:
+        name = name or self.default_calendar
+        return self.calendars.get(name) if name else None
+
+
+class Facts:
+    """One evaluation: a ticket's state, what woke it, the clock, the wider context."""
+
+    __slots__ = (
+        "state",
+        "event",
+        "now",
+        "context",
+        "defs",
+        "policy",
+        "marks",
+        "trigger",
+        "_cache",
+    )
+
+    def __init__(
+        self,
+        state: TicketState,
+        event: TicketEvent,
+        now: datetime,
+        context: Context,
+        defs: Definitions,
+        policy: OwnershipPolicy,
+        trigger: str,
+    ) -> None:
+        self.state = state
+        self.event = event
+        self.now = now
+        self.context = context
+        self.defs = defs
+        self.policy = policy
+        self.trigger = trigger
+        self.marks: dict[str, Any] = dict(state.marks)
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def connector(self) -> str:
+        return self.state.connector
+
+    @property
+    def priority(self) -> str | None:
+        if "priority" not in self._cache:
+            self._cache["priority"] = self.defs.priority(self.connector, self.state.priority)
+        value: str | None = self._cache["priority"]
+        return value
+
+    @property
+    def group_alias(self) -> str | None:
+        raw = self.state.group
+        return self.defs.group_alias(self.connector, raw) or raw
+
+    @property
+    def owner_id(self) -> str | None:
+        return self.state.owner.id if self.state.owner else None
+
+    @property
+    def actor(self) -> Any:
+        event = self.event
+        if event.comment is not None and event.comment.author is not None:
+            return event.comment.author
+        return event.actor
+
+    @property
+    def actor_kind(self) -> ActorKind:
+        actor = self.actor
+        return actor.kind if actor is not None else ActorKind.UNKNOWN
+
+    @property
+    def agent(self) -> str | None:
+        """The agent an away/back event is about; otherwise the owner."""
+        if self.event.type in (EventType.AGENT_AWAY, EventType.AGENT_BACK):
+            return self.event.field
+        return self.owner_id
+
+    @property
+    def away(self) -> Away | None:
+        agent = self.agent
+        return self.context.away.get(agent) if agent else None
+
+    @property
+    def backup(self) -> str | None:
+        if self.event.type is EventType.AGENT_AWAY and self.event.after:
+            return self.event.after
+        away = self.away
+        return away.backup if away else None
+
+    @property
+    def owner_team(self) -> str | None:
+        """The raw group the ticket sat in when the owner took it (their front-line team)."""
+        owner = self.state.owner
+        if owner is None:
+            return None
+        if owner.kind == "team":
+            return owner.id
+        group = value_at(self.state.groups, owner.since)
+        return str(group) if group is not None else None
+
+    @property
+    def lead(self) -> str | None:
+        defs, connector = self.defs, self.connector
+        team = self.owner_team
+        lead = defs.lead_of(defs.group_alias(connector, team), connector)
+        return lead or defs.lead_of(defs.group_alias(connector, self.state.group), connector)
+
+    def anchor(self, name: str) -> datetime | None:
+        """The instant a ``from:`` / ``older_than:`` anchor names (None: not happened yet)."""
+        s = self.state
+        if name == "event":
+            return self.event.at
+        if name == "now":
+            return self.now
+        if name == "owner_since":
+            return s.owner.since if s.owner else None
+        if name == "group_since":
+            return s.groups[-1].at if s.groups else None
+        if name == "assignee_since":
+            return s.assignees[-1].at if s.assignees else None
+        value: datetime | None = getattr(s, ANCHOR_FIELDS[name])
+        return value
+
+
+ANCHOR_FIELDS = {
+    "created": "created_at",
+    "first_response": "first_response_at",
+    "last_customer_update": "last_customer_update_at",
+    "last_requester_reply": "last_requester_reply_at",
+    "last_internal_note": "last_internal_note_at",
+    "last_touch": "last_touch_at",
+    "resolved": "resolved_at",
+    "closed": "closed_at",
+    "updated": "updated_at",
+}
+ANCHORS = ("event", "now", "owner_since", "group_since", "assignee_since", *ANCHOR_FIELDS)
