@@ -1,0 +1,467 @@
+"""Write-back: from the outbox to the ticket tool, each action once.
+
+    drain job ──RPUSH──▶ tco:outbox ──dispatch_outbox──▶ RQ job perform_group (one per group)
+        ▶ done markers drop finished actions ▶ shadow? record only ▶ per-ticket lock
+        ▶ rate limiter (ratelimit.py) ▶ connector.perform ▶ done │ retry later │ park (failed.py)
+
+Redis keys added here (the rate limiter's and the failed registry's are in their modules):
+
+    tco:outbox:claimed                 groups taken off the outbox, not yet confirmed on RQ
+                                       (sorted set, score = claim time, epoch s)
+    tco:done:<action id>               the action reached the tool (kept DONE_TTL)
+    tco:tried:<action id>              an attempt at the action started: every later attempt,
+                                       whatever job runs it, asks the connector to look for
+                                       its trace first (check_existing)
+    tco:wb:lock:<connector>:<ticket>   the job writing to that ticket now: one writer per
+                                       ticket, so two jobs never race on the same action
+    tco:shadow                         what shadow mode would have done (list, newest first,
+                                       SHADOW_KEEP entries)
+
+**Outbox hand-off.** A Lua script moves a group from ``tco:outbox`` into ``tco:outbox:claimed``
+with the claim time; the group is then queued as an RQ job with a job id derived from its action
+ids (``unique=True``: while that job exists, queueing the group again is refused), and only then
+removed from the claimed set. A process that dies after claiming leaves the group in the claimed
+set; any later ``dispatch_outbox`` puts claims older than ``CLAIM_STALE_S`` back on the outbox.
+So nothing is lost, and a group queued twice costs one no-op job at worst (done markers). A plain
+pop-then-enqueue would lose the group in that window; LMOVE to one shared processing list cannot
+tell a dead dispatcher's entry from a live one's, which the claim time does.
+
+**Retries use ``enqueue_in``, not ``rq.Retry``.** ``Retry(max, interval)`` fixes its intervals
+when the job is first queued and only applies them when the job raises; the delay we need is
+known only at failure time (``Retry-After`` of this 429, the rate limiter's window), and rate
+limit or lock waits must not use up an attempt. So the job never raises for a tool failure: it
+schedules its successor with ``queue.enqueue_in(delay, ...)`` and returns. Scheduled jobs are
+moved to the queue by RQ's scheduler: run workers with ``rq worker --with-scheduler`` (the
+``tco-bridge worker`` command does, via ``Worker.work(with_scheduler=True)``).
+
+**Retry or give up, decided once** (from ``retry.py``'s table, raised by the connector):
+success → done marker; ``RetryableApiError`` → again after max(Retry-After, backoff with
+jitter), at most ``settings.write_retries`` times, then parked; any other ``TicketApiError`` →
+parked at once; an outcome with ``ok=False`` → parked; any other exception (a connector bug) →
+parked with its type and message. Actions that succeeded before the failure are marked done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from prometheus_client import Counter
+from rq.exceptions import DuplicateJobError
+
+from . import failed, keys
+from .actions import Action
+from .connector import Connector, Outcome
+from .errors import RetryableApiError, TicketApiError, UnknownConnector
+from .ratelimit import WriteLimiter
+from .runtime import Runtime, current
+
+log = logging.getLogger(__name__)
+
+JOB = "tco_bridge.writeback.perform_group"
+JOB_TIMEOUT = 240
+CLAIMED = f"{keys.PREFIX}:outbox:claimed"
+SHADOW = f"{keys.PREFIX}:shadow"
+SHADOW_KEEP = 1000
+CLAIM_STALE_S = 60
+DONE_TTL = 30 * 24 * 3600
+LOCK_MS = (JOB_TIMEOUT + 60) * 1000
+BACKOFF_BASE_S = 10.0
+BACKOFF_CAP_S = 15 * 60.0
+LOCK_BUSY_DELAY_S = 2.0
+
+ACTIONS = Counter(
+    "tco_writeback_actions",
+    "Write-back actions by connector, kind and result "
+    "(performed, skipped, retried, parked, shadow).",
+    ["connector", "kind", "result"],
+)
+DEFERRED = Counter(
+    "tco_writeback_deferred",
+    "Write-back jobs postponed before calling the tool (rate_limit, ticket_busy).",
+    ["connector", "reason"],
+)
+
+# KEYS: outbox, claimed. ARGV: now. Pop one group and record the claim; nil when empty.
+_CLAIM_LUA = """
+local item = redis.call('LPOP', KEYS[1])
+if item then redis.call('ZADD', KEYS[2], ARGV[1], item) end
+return item
+"""
+# KEYS: claimed, outbox. ARGV: cutoff. Claims older than cutoff go back to the outbox's head.
+_RECOVER_LUA = """
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+for _, item in ipairs(stale) do
+  redis.call('LPUSH', KEYS[2], item)
+  redis.call('ZREM', KEYS[1], item)
+end
+return #stale
+"""
+_UNLOCK_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def done_key(action_id: str) -> str:
+    return f"{keys.PREFIX}:done:{action_id}"
+
+
+def tried_key(action_id: str) -> str:
+    return f"{keys.PREFIX}:tried:{action_id}"
+
+
+def lock_key(connector: str, ticket: str) -> str:
+    return f"{keys.PREFIX}:wb:lock:{connector}:{ticket}"
+
+
+def group_id(connector: str, ticket: str, action_ids: Sequence[str]) -> str:
+    """The same id every time for the same actions on the same ticket: the RQ job id."""
+    text = "\x1f".join([connector, ticket, *sorted(action_ids)])
+    return "tco-wb-" + hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+# --- outbox → RQ ------------------------------------------------------------------------------
+def dispatch_outbox(rt: Runtime) -> int:
+    """Queue one write-back job per outbox group; returns how many jobs were queued.
+
+    Safe from several processes at once: each group is claimed by one of them, and the job id
+    refuses a second copy of a group whose job still exists.
+    """
+    client = rt.redis
+    client.eval(_RECOVER_LUA, 2, CLAIMED, keys.OUTBOX, time.time() - CLAIM_STALE_S)
+    queued = 0
+    while (raw := client.eval(_CLAIM_LUA, 2, keys.OUTBOX, CLAIMED, time.time())) is not None:
+        try:
+            group = json.loads(raw)
+            queued += enqueue_group(
+                rt, group["connector"], group["ticket"], group["actions"], unique=True
+            )
+        except (ValueError, KeyError, TypeError):
+            log.exception("unreadable outbox entry dropped: %.200r", raw)
+        client.zrem(CLAIMED, raw)
+    return queued
+
+
+def enqueue_group(
+    rt: Runtime,
+    connector: str,
+    ticket: str,
+    actions: list[dict[str, Any]],
+    *,
+    attempt: int = 1,
+    group: str | None = None,
+    first_failed: float | None = None,
+    delay: float | None = None,
+    unique: bool = False,
+) -> bool:
+    """Put a write-back job on RQ, now or after ``delay`` seconds; False if already queued.
+
+    The first job of a group is named by :func:`group_id`; retries and replays of it get a
+    fresh suffix, as the job that schedules them still exists while it does.
+    """
+    gid = group or group_id(connector, ticket, [a["id"] for a in actions])
+    kwargs = {"connector": connector, "ticket": ticket, "actions": actions, "attempt": attempt}
+    kwargs |= {"group": gid, "first_failed": first_failed}
+    options: dict[str, Any] = {
+        "kwargs": kwargs,
+        "job_id": gid if unique else f"{gid}-{attempt}-{uuid.uuid4().hex[:8]}",
+        "description": f"write-back {connector}:{ticket} ({len(actions)} actions)",
+        "job_timeout": JOB_TIMEOUT,
+        "result_ttl": 0,
+        "failure_ttl": 7 * 24 * 3600,
+        "unique": unique,
+    }
+    try:
+        if delay is None:
+            rt.queue.enqueue(JOB, **options)
+        else:
+            rt.queue.enqueue_in(timedelta(seconds=delay), JOB, **options)
+    except DuplicateJobError:
+        return False
+    return True
+
+
+# --- the job -----------------------------------------------------------------------------------
+def perform_group(
+    connector: str,
+    ticket: str,
+    actions: list[dict[str, Any]],
+    attempt: int = 1,
+    group: str | None = None,
+    first_failed: float | None = None,
+) -> dict[str, Any]:
+    """RQ job: perform one ticket's actions at most once each; never sleeps, never raises for
+    a tool failure (it re-enqueues itself or parks the group)."""
+    parsed = [Action.from_json(a) for a in actions]
+    gid = group or group_id(connector, ticket, [a.id for a in parsed])
+    job = _Group(connector, ticket, parsed, attempt, gid, first_failed)
+    return _Writer(current()).run(job)
+
+
+@dataclass
+class _Group:
+    connector: str
+    ticket: str
+    actions: list[Action]
+    attempt: int
+    id: str
+    first_failed: float | None
+    done: list[str] = field(default_factory=list)
+
+
+class _Writer:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.client = rt.redis
+        self.secrets = failed.secrets_of(rt)
+
+    def run(self, g: _Group) -> dict[str, Any]:
+        pending, tried = self._pending(g.actions)
+        for action in g.actions:
+            if action not in pending:
+                self._count(action, "skipped")
+        if not pending:
+            return {"group": g.id, "result": "already done"}
+        if self.rt.settings.shadow:
+            return self._shadow(g, pending)
+        try:
+            conn = self.rt.connector(g.connector)
+        except UnknownConnector as exc:
+            return self._park(g, pending, exc)
+        with self._ticket_lock(g) as held:
+            if not held:
+                return self._defer(g, pending, LOCK_BUSY_DELAY_S, "ticket_busy")
+            limiter = WriteLimiter(self.rt.redis_url, self.client.connection_pool)
+            wait = limiter.acquire(g.connector, conn, g.ticket, cost=len(pending))
+            if wait is not None:
+                return self._defer(g, pending, wait + random.uniform(0, 1), "rate_limit")
+            return self._perform(g, conn, pending, check_existing=g.attempt > 1 or tried)
+
+    def _pending(self, actions: list[Action]) -> tuple[list[Action], bool]:
+        """Actions not done yet, and whether an earlier attempt may have reached the tool."""
+        names = [done_key(a.id) for a in actions] + [tried_key(a.id) for a in actions]
+        flags = self.client.mget(names)
+        done, tried = flags[: len(actions)], flags[len(actions) :]
+        pending = [a for a, d in zip(actions, done, strict=True) if d is None]
+        was_tried = any(t is not None for a, t in zip(actions, tried, strict=True) if a in pending)
+        return pending, was_tried
+
+    def _perform(
+        self, g: _Group, conn: Connector, pending: list[Action], *, check_existing: bool
+    ) -> dict[str, Any]:
+        pipe = self.client.pipeline(transaction=False)
+        for action in pending:
+            pipe.set(tried_key(action.id), 1, ex=DONE_TTL)
+        pipe.execute()
+        rejected: list[Outcome] = []
+        try:
+            for chunk in _chunks(conn, pending):
+                outcomes = conn.perform(chunk, check_existing=check_existing)
+                rejected += self._record(g, chunk, outcomes)
+                if rejected:
+                    break
+        except RetryableApiError as exc:
+            return self._retry(g, exc)
+        except TicketApiError as exc:
+            return self._park(g, self._left(g), exc)
+        except Exception as exc:  # a connector bug: park it with its type, never crash the job
+            return self._park(g, self._left(g), exc)
+        if rejected:
+            why = "; ".join(f"{o.action_id}: {o.detail or 'refused'}" for o in rejected)
+            return self._park(g, self._left(g), f"the connector refused: {why}")
+        return {"group": g.id, "result": "done", "actions": len(g.done)}
+
+    def _record(self, g: _Group, chunk: list[Action], outcomes: list[Outcome]) -> list[Outcome]:
+        """Mark what succeeded as done at once; return the outcomes that were refused."""
+        by_id = {a.id: a for a in chunk}
+        ok = [o for o in outcomes if o.ok and o.action_id in by_id]
+        pipe = self.client.pipeline(transaction=False)
+        for outcome in ok:
+            pipe.set(done_key(outcome.action_id), 1, ex=DONE_TTL)
+            pipe.delete(tried_key(outcome.action_id))
+        pipe.execute()
+        for outcome in ok:
+            g.done.append(outcome.action_id)
+            action = by_id[outcome.action_id]
+            self._count(action, "skipped" if outcome.skipped else "performed")
+            log.info(
+                "%s %s on %s:%s (rule %s): %s",
+                "skipped" if outcome.skipped else "performed",
+                action.kind.value,
+                g.connector,
+                g.ticket,
+                action.rule,
+                self._clean(outcome.detail),
+            )
+        answered = {o.action_id for o in outcomes}
+        missing = [Outcome(a.id, ok=False, detail="no outcome returned") for a in chunk]
+        refused = [o for o in outcomes if not o.ok]
+        return refused + [m for m in missing if m.action_id not in answered]
+
+    def _left(self, g: _Group) -> list[Action]:
+        return [a for a in g.actions if a.id not in g.done and not self._is_done(a)]
+
+    def _is_done(self, action: Action) -> bool:
+        return bool(self.client.exists(done_key(action.id)))
+
+    # --- outcomes that end this job --------------------------------------------------------
+    def _retry(self, g: _Group, exc: RetryableApiError) -> dict[str, Any]:
+        left = self._left(g)
+        if g.attempt > self.rt.settings.write_retries:
+            return self._park(g, left, exc)
+        delay = retry_delay(g.attempt, exc.retry_after)
+        first = g.first_failed or time.time()
+        for action in left:
+            self._count(action, "retried")
+        log.warning(
+            "write-back %s on %s:%s failed (attempt %d, status %s), retrying in %.0fs: %s",
+            g.id,
+            g.connector,
+            g.ticket,
+            g.attempt,
+            exc.status,
+            delay,
+            self._clean(str(exc)),
+        )
+        enqueue_group(
+            self.rt,
+            g.connector,
+            g.ticket,
+            [a.to_json() for a in left],
+            attempt=g.attempt + 1,
+            group=g.id,
+            first_failed=first,
+            delay=delay,
+        )
+        return {"group": g.id, "result": "retry", "delay": delay, "attempt": g.attempt + 1}
+
+    def _defer(self, g: _Group, pending: list[Action], delay: float, reason: str) -> dict[str, Any]:
+        """Try later without calling the tool; this does not use up an attempt."""
+        DEFERRED.labels(g.connector, reason).inc()
+        log.debug("write-back %s deferred %.2fs (%s)", g.id, delay, reason)
+        enqueue_group(
+            self.rt,
+            g.connector,
+            g.ticket,
+            [a.to_json() for a in pending],
+            attempt=g.attempt,
+            group=g.id,
+            first_failed=g.first_failed,
+            delay=delay,
+        )
+        return {"group": g.id, "result": reason, "delay": delay}
+
+    def _park(self, g: _Group, left: list[Action], error: BaseException | str) -> dict[str, Any]:
+        record = failed.park(
+            self.rt,
+            group=g.id,
+            connector=g.connector,
+            ticket=g.ticket,
+            actions=[a.to_json() for a in left],
+            attempts=g.attempt,
+            error=error,
+            first_failed=g.first_failed,
+        )
+        for action in left:
+            self._count(action, "parked")
+        log.error(
+            "write-back %s on %s:%s parked after %d attempt(s): %s: %s",
+            g.id,
+            g.connector,
+            g.ticket,
+            g.attempt,
+            record.error_type,
+            record.message,
+        )
+        return {"group": g.id, "result": "parked", "error": record.error_type}
+
+    def _shadow(self, g: _Group, pending: list[Action]) -> dict[str, Any]:
+        """Shadow mode: say what would be done, in the log and in ``tco:shadow``; do nothing."""
+        pipe = self.client.pipeline(transaction=False)
+        for action in pending:
+            entry = {
+                "at": time.time(),
+                "connector": g.connector,
+                "ticket": g.ticket,
+                "action": action.id,
+                "kind": action.kind.value,
+                "rule": action.rule,
+                "target": self._clean(describe(action)),
+            }
+            log.info(
+                "shadow: would %s on %s:%s (rule %s): %s",
+                entry["kind"],
+                g.connector,
+                g.ticket,
+                action.rule,
+                entry["target"],
+            )
+            pipe.lpush(SHADOW, json.dumps(entry))
+            self._count(action, "shadow")
+        pipe.ltrim(SHADOW, 0, SHADOW_KEEP - 1)
+        pipe.execute()
+        return {"group": g.id, "result": "shadow", "actions": len(pending)}
+
+    # --- helpers ------------------------------------------------------------------------------
+    @contextmanager
+    def _ticket_lock(self, g: _Group) -> Iterator[bool]:
+        name, token = lock_key(g.connector, g.ticket), uuid.uuid4().hex
+        held = bool(self.client.set(name, token, nx=True, px=LOCK_MS))
+        try:
+            yield held
+        finally:
+            if held:
+                self.client.eval(_UNLOCK_LUA, 1, name, token)
+
+    def _count(self, action: Action, result: str) -> None:
+        ACTIONS.labels(action.connector, action.kind.value, result).inc()
+
+    def _clean(self, text: str) -> str:
+        return failed.redact(text, self.secrets)
+
+
+def retry_delay(attempt: int, retry_after: float | None) -> float:
+    """Seconds before attempt ``attempt + 1``: what the tool asked, or more.
+
+    Exponential backoff (10 s, 20 s, 40 s, ... capped at 15 min) with jitter in its upper half,
+    so jobs that failed together do not come back together.
+    """
+    backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2.0 ** min(attempt - 1, 32))
+    jittered = backoff * random.uniform(0.5, 1.0)
+    return max(retry_after or 0.0, jittered)
+
+
+def describe(action: Action) -> str:
+    """What an action targets, in a few words, for logs and the shadow list (no note text)."""
+    parts = {
+        "assignee": action.assignee,
+        "group": action.group,
+        "field": action.field,
+        "label": action.label,
+        "status": action.status,
+        "owner": action.owner,
+        "task": action.task.summary if action.task else None,
+        "mention": ",".join(action.mention) or None,
+    }
+    shown = [f"{k}={v}" for k, v in parts.items() if v]
+    if action.text:
+        shown.append(f"text={len(action.text)} chars")
+    return " ".join(shown) or "-"
+
+
+def _chunks(conn: Connector, actions: list[Action]) -> list[list[Action]]:
+    """One action per call, so each success is recorded before the next write; connectors that
+    set ``batch_writes = True`` (one request for several actions) get them all at once."""
+    if getattr(conn, "batch_writes", False):
+        return [actions]
+    return [[a] for a in actions]
