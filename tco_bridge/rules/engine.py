@@ -98,23 +98,13 @@ class RuleSet:
         owner = facts.owner_id
         return owner is not None and facts.state.marks.get(OWNER_MARK) != owner
 
-    @staticmethod
-    def stale_timer(facts: Facts) -> bool:
-        event = facts.event
-        if event.type is not EventType.TIMER_FIRED:
-            return False
-        return facts.state.timers.get(event.field or "") != event.at
-
     def evaluate(
         self, state: TicketState, trigger: TicketEvent, now: datetime, context: Context
     ) -> Plan:
         facts = self.facts(state, trigger, now, context)
         plan = Plan()
-        if trigger.type is EventType.TIMER_FIRED:
-            if self.stale_timer(facts):
-                plan.notes.append(f"timer {trigger.field} due {trigger.at.isoformat()} is stale")
-                return plan
-            plan.timers_cleared.add(trigger.field or "")
+        # A fired timer is already gone from ``state.timers`` (the pipeline drops it, and
+        # drops stale ones before we are called); a rule may set it again.
         for rule in self.candidates(facts):
             self._run(rule, facts, plan)
         if self.owner_changed(facts):
@@ -176,6 +166,7 @@ class RuleSet:
                 "raw_priority": s.priority,
                 "group": f.group_alias,
                 "group_id": s.group,
+                "group_name": self._group_name(f.group_alias),
                 "assignee": s.assignee,
                 "assignee_name": s.assignee_name,
                 "requester": s.requester,
@@ -229,7 +220,12 @@ class RuleSet:
             "backup": f.backup,
             "agent": f.agent,
             "marks": dict(f.marks),
+            "timers": {name: local(at) for name, at in s.timers.items()},
         }
+
+    def _group_name(self, alias: str | None) -> str | None:
+        group = self.defs.groups.get(alias) if alias else None
+        return (group.name or group.alias) if group else alias
 
     def _escalation_text(self, state: TicketState, now: datetime) -> str:
         parts = []

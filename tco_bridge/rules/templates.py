@@ -26,6 +26,7 @@ SCOPE: dict[str, frozenset[str] | None] = {
             "raw_priority",
             "group",
             "group_id",
+            "group_name",
             "assignee",
             "assignee_name",
             "requester",
@@ -55,6 +56,7 @@ SCOPE: dict[str, frozenset[str] | None] = {
     "backup": None,
     "agent": None,
     "marks": None,
+    "timers": None,
 }
 
 ENV = jinja2.Environment(

@@ -1,0 +1,80 @@
+"""Command line: ``tco-bridge rules check|explain`` and ``tco-bridge simulate``.
+
+The main CLI mounts :data:`rules_group` and :data:`simulate_command`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import RulesError, TcoError
+from ..events import TicketEvent, load_event
+from ..simulate import delivery_events, simulate_command
+from .explain import explain, format_verdicts
+from .loader import load_rules
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """Check rule files and explain how they judge an event."""
+
+
+@rules_group.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def check_command(file: Path) -> None:
+    """Validate FILE; print every problem as file:line: key: message. Exit 0 or 1."""
+    try:
+        rules = load_rules(file)
+    except RulesError as exc:
+        for message in exc.messages:
+            click.echo(message, err=True)
+        raise SystemExit(1) from None
+    enabled = sum(1 for r in rules.rules if r.enabled)
+    click.echo(f"{file}: OK ({len(rules.rules)} rules, {enabled} enabled)")
+
+
+@rules_group.command("explain")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--event",
+    "event_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A canonical event (JSON), or a recorded delivery (connector, headers, body).",
+)
+@click.option("--at", "at", default=None, help="Evaluate at this ISO time (default: the event's).")
+def explain_command(file: Path, event_file: Path, at: str | None) -> None:
+    """Show, per rule in FILE, whether it matches the event and why not."""
+    try:
+        rules = load_rules(file)
+    except RulesError as exc:
+        for message in exc.messages:
+            click.echo(message, err=True)
+        raise SystemExit(1) from None
+    try:
+        events = read_event_file(event_file)
+    except (TcoError, ValueError) as exc:
+        raise click.ClickException(f"{event_file}: {exc}") from None
+    now = datetime.fromisoformat(at) if at else None
+    for event in events:
+        click.echo(
+            f"# {event.connector}:{event.ticket} {event.type.value} at {event.at.isoformat()}"
+        )
+        click.echo(format_verdicts(explain(rules, event, now=now)))
+
+
+def read_event_file(path: Path) -> list[TicketEvent]:
+    data: Any = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    if "body" in data or "body_b64" in data:
+        return delivery_events(data)
+    return [load_event(data)]
+
+
+__all__ = ["rules_group", "simulate_command"]

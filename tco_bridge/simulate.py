@@ -1,0 +1,255 @@
+"""``tco-bridge simulate``: replay recorded deliveries through the pure core on a virtual clock.
+
+Each recorded delivery (the receiver's JSONL format: ``received_at``, ``connector``,
+``headers``, ``body`` or ``body_b64``) is parsed with its connector's pure ``parse`` (no
+signature check). The events are ordered by the tool's own timestamps and run through
+:func:`tco_bridge.pipeline.process`, exactly what the worker runs; timers fall due in time
+order between deliveries and up to ``--until``. A virtual workload (open tickets per owner)
+is kept. Nothing touches Redis or the network. Unreadable lines are reported and skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import heapq
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from .actions import Action, ActionKind
+from .connector import Connector, build
+from .errors import RulesError, TcoError
+from .events import EventType, TicketEvent, utc
+from .pipeline import process
+from .plan import Away, Context, Rulebook
+from .rules.loader import load_rules
+from .state import TicketState, new_state
+
+DEFAULT_HORIZON = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One action on the timeline."""
+
+    at: datetime
+    ticket: str
+    rule: str
+    action: str
+    target: str
+    text: str
+    id: str
+    trigger: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "ticket": self.ticket,
+            "rule": self.rule,
+            "action": self.action,
+            "target": self.target,
+            "text": self.text,
+            "id": self.id,
+            "trigger": self.trigger,
+        }
+
+
+# --- reading a recording ------------------------------------------------------------------
+
+_connectors: dict[str, Connector] = {}
+
+
+def _connector(name: str) -> Connector:
+    if name not in _connectors:
+        _connectors[name] = build(name, {})
+    return _connectors[name]
+
+
+def delivery_events(record: dict[str, Any]) -> list[TicketEvent]:
+    """Parse one recorded delivery with its connector's pure ``parse``."""
+    name = record.get("connector")
+    if not isinstance(name, str):
+        raise ValueError("no connector named in the record")
+    if "body_b64" in record:
+        body = base64.b64decode(str(record["body_b64"]))
+    elif "body" in record:
+        body = str(record["body"]).encode("utf-8")
+    else:
+        raise ValueError("the record has neither body nor body_b64")
+    headers = {str(k).lower(): str(v) for k, v in dict(record.get("headers") or {}).items()}
+    return list(_connector(name).parse(headers, body).events)
+
+
+def read_recording(lines: Iterable[str]) -> tuple[list[TicketEvent], list[str]]:
+    """Events of every readable line, and ``line N: reason`` for each unreadable one."""
+    events: list[TicketEvent] = []
+    problems: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+            events.extend(delivery_events(record))
+        except (TcoError, ValueError, TypeError) as exc:
+            problems.append(f"line {number}: {exc}")
+    return events, problems
+
+
+# --- the replay ---------------------------------------------------------------------------
+
+
+@dataclass
+class Simulator:
+    rules: Rulebook
+    states: dict[str, TicketState] = field(default_factory=dict)
+    away: dict[str, Away] = field(default_factory=dict)
+    timeline: list[Entry] = field(default_factory=list)
+    _timers: list[tuple[datetime, str, str]] = field(default_factory=list)
+    _owners: dict[str, str] = field(default_factory=dict)
+    _workload: Counter[str] = field(default_factory=Counter)
+
+    def run(self, events: Iterable[TicketEvent], until: datetime | None = None) -> list[Entry]:
+        ordered = sorted(events, key=lambda e: (utc(e.at), e.key))
+        for event in ordered:
+            self.fire_due(event.at)
+            self.step(event)
+        if until is None and ordered:
+            until = ordered[-1].at + DEFAULT_HORIZON
+        if until is not None:
+            self.fire_due(until)
+        return self.timeline
+
+    def fire_due(self, until: datetime) -> None:
+        while self._timers and self._timers[0][0] <= until:
+            due, key, name = heapq.heappop(self._timers)
+            state = self.states.get(key)
+            if state is None or state.timers.get(name) != due:
+                continue  # reset or cleared since it was set
+            self.step(
+                TicketEvent(
+                    connector=state.connector,
+                    ticket=state.ticket,
+                    type=EventType.TIMER_FIRED,
+                    at=due,
+                    key=f"timer:{name}:{due.isoformat()}",
+                    field=name,
+                )
+            )
+
+    def step(self, event: TicketEvent) -> None:
+        key = event.ticket_key
+        state = self.states.get(key) or new_state(event.connector, event.ticket)
+        context = Context(workload=dict(self._workload), away=dict(self.away))
+        result = process(state, event, self.rules, event.at, context)
+        self.states[key] = result.state
+        self._count(key, result.state)
+        for name, due in result.plan.timers_set.items():
+            heapq.heappush(self._timers, (due, key, name))
+        trigger = f"timer:{event.field}" if event.type is EventType.TIMER_FIRED else event.type
+        for action in result.plan.actions:
+            self.timeline.append(_entry(event.at, key, str(trigger), action))
+
+    def _count(self, key: str, state: TicketState) -> None:
+        previous = self._owners.pop(key, None)
+        if previous is not None:
+            self._workload[previous] -= 1
+        if state.owner is not None and state.is_open:
+            self._owners[key] = state.owner.id
+            self._workload[state.owner.id] += 1
+
+
+def _entry(at: datetime, ticket: str, trigger: str, a: Action) -> Entry:
+    target, text = _describe(a)
+    return Entry(at, ticket, a.rule, a.kind.value, target, text, a.id, trigger)
+
+
+def _describe(a: Action) -> tuple[str, str]:
+    kind = a.kind
+    if kind is ActionKind.NOTE:
+        prefix = "public reply" if a.extra.get("public") else "note"
+        return ", ".join(a.mention) or prefix, a.text or ""
+    if kind is ActionKind.ASSIGN:
+        target = a.assignee or (f"group:{a.group}" if a.group else "")
+        return target, f"assign to {target}" + (" (unassigned)" if a.extra.get("unassign") else "")
+    if kind is ActionKind.SET_FIELD:
+        return a.field or "", f"{a.field} = {a.value}"
+    if kind in (ActionKind.ADD_LABEL, ActionKind.REMOVE_LABEL):
+        return a.label or "", a.label or ""
+    if kind is ActionKind.TRANSITION:
+        return a.status or "", f"status → {a.status}"
+    if kind is ActionKind.CREATE_TASK and a.task is not None:
+        return a.task.assignee or "", f"[{a.task.kind}] {a.task.summary}"
+    if kind is ActionKind.SET_OWNER:
+        return a.owner or "", f"owner {a.owner_name or a.owner} → {a.field or 'default mirror'}"
+    return "", ""
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+def format_table(entries: list[Entry], width: int = 90) -> Iterator[str]:
+    headers = ("at", "ticket", "rule", "action", "target", "text")
+    rows = [
+        (e.at.strftime("%Y-%m-%d %H:%M"), e.ticket, e.rule, e.action, e.target, _cut(e.text, width))
+        for e in entries
+    ]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers[:-1])]
+    for row in (headers, *rows):
+        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
+        yield "  ".join([*cells, row[-1]]).rstrip()
+
+
+def _cut(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def write(entries: list[Entry], fmt: str, out: TextIO) -> None:
+    if fmt == "jsonl":
+        for e in entries:
+            out.write(json.dumps(e.to_json(), ensure_ascii=False) + "\n")
+        return
+    for line in format_table(entries):
+        out.write(line + "\n")
+
+
+@click.command("simulate")
+@click.option(
+    "--rules", "rules_file", required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--events",
+    "events_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option("--until", default=None, help="Run timers up to this ISO time (default: +30 days).")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table")
+def simulate_command(rules_file: Path, events_file: Path, until: str | None, fmt: str) -> None:
+    """Replay recorded deliveries on a virtual clock and print what the bridge would do."""
+    try:
+        rules = load_rules(rules_file)
+    except RulesError as exc:
+        for message in exc.messages:
+            click.echo(message, err=True)
+        raise SystemExit(1) from None
+    try:
+        end = utc(datetime.fromisoformat(until)) if until else None
+    except ValueError:
+        raise click.BadParameter(
+            f"{until!r} is not an ISO 8601 time", param_hint="--until"
+        ) from None
+    with events_file.open(encoding="utf-8") as fh:
+        events, problems = read_recording(fh)
+    for problem in problems:
+        click.echo(f"{events_file}: {problem} (skipped)", err=True)
+    entries = Simulator(rules).run(events, end)
+    write(entries, fmt, click.get_text_stream("stdout"))
