@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import heapq
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -252,4 +253,4 @@ def simulate_command(rules_file: Path, events_file: Path, until: str | None, fmt
     for problem in problems:
         click.echo(f"{events_file}: {problem} (skipped)", err=True)
     entries = Simulator(rules).run(events, end)
-    write(entries, fmt, click.get_text_stream("stdout"))
+    write(entries, fmt, sys.stdout)
