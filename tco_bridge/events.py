@@ -204,6 +204,67 @@ _schema = TicketEventSchema()
 
 
 def dump_event(event: TicketEvent) -> dict[str, Any]:
+    """The wire form of an event, exactly as :class:`TicketEventSchema` dumps it.
+
+    The receiver runs this once per accepted event, where marshmallow's generic dump costs
+    about 50 µs; this direct version costs a fraction of that. ``tests/core/test_events.py``
+    checks that both agree on every field, so the schema stays the single definition of the
+    format and the one used to load (and validate) events in the worker.
+    """
+    snap = event.snapshot
+    return {
+        "v": event.v,
+        "connector": event.connector,
+        "ticket": event.ticket,
+        "type": event.type.value,
+        "at": event.at.isoformat(),
+        "key": event.key,
+        "delivery": event.delivery,
+        "actor": _actor(event.actor),
+        "comment": (
+            {
+                "id": event.comment.id,
+                "body": event.comment.body,
+                "public": event.comment.public,
+                "author": _actor(event.comment.author),
+            }
+            if event.comment is not None
+            else None
+        ),
+        "field": event.field,
+        "before": event.before,
+        "after": event.after,
+        "after_name": event.after_name,
+        "snapshot": _snapshot(snap) if snap is not None else None,
+    }
+
+
+def _actor(actor: Actor | None) -> dict[str, Any] | None:
+    if actor is None:
+        return None
+    return {"id": actor.id, "kind": actor.kind.value, "name": actor.name}
+
+
+def _snapshot(snap: Snapshot) -> dict[str, Any]:
+    return {
+        "status": snap.status.value if snap.status is not None else None,
+        "raw_status": snap.raw_status,
+        "priority": snap.priority,
+        "assignee": snap.assignee,
+        "assignee_name": snap.assignee_name,
+        "group": snap.group,
+        "requester": snap.requester,
+        "requester_name": snap.requester_name,
+        "type": snap.type,
+        "summary": snap.summary,
+        "tags": list(snap.tags),
+        "created_at": snap.created_at.isoformat() if snap.created_at is not None else None,
+        "fields": dict(snap.fields),
+    }
+
+
+def schema_dump(event: TicketEvent) -> dict[str, Any]:
+    """marshmallow's own dump of an event (the reference :func:`dump_event` must match)."""
     out: dict[str, Any] = _schema.dump(event)
     return out
 

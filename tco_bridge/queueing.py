@@ -9,14 +9,13 @@ events in batches, one job per shard at a time (see ``worker.py``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 from rq import Queue
 
-from . import keys
+from . import jsonbody, keys
 
 # KEYS: dedupe, stream, pending. ARGV: dedupe ttl, ticket key, events json, received at,
 # pending ttl. Returns 0 = duplicate, 1 = queued, 2 = queued and the shard needs a drain job.
@@ -71,7 +70,7 @@ class EventQueue:
         shard = keys.shard_of(ticket_key, self.shards)
         outcome = self._ingest(
             keys=[keys.dedupe(connector, delivery), keys.stream(shard), keys.pending(shard)],
-            args=[self.dedupe_ttl, ticket_key, json.dumps(events), received_at, PENDING_TTL],
+            args=[self.dedupe_ttl, ticket_key, jsonbody.dumps(events), received_at, PENDING_TTL],
         )
         result = IngestResult(duplicate=outcome == 0, shard=shard, drain_needed=outcome == 2)
         if result.drain_needed:

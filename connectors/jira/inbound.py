@@ -23,12 +23,12 @@ Decisions, so the receiver and the rules can rely on them:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tco_bridge import jsonbody
 from tco_bridge.connector import Delivery
 from tco_bridge.errors import UnreadableDelivery
 from tco_bridge.events import Actor, Comment, EventType, Snapshot, TicketEvent
@@ -76,7 +76,7 @@ class _Context:
 
 def _load(body: bytes) -> Json:
     try:
-        data = json.loads(body)
+        data = jsonbody.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise UnreadableDelivery("body is not JSON") from None
     if not isinstance(data, dict):

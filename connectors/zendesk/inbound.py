@@ -19,10 +19,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from tco_bridge import jsonbody
 from tco_bridge.connector import Delivery, Headers
 from tco_bridge.errors import SignatureError, UnreadableDelivery
 from tco_bridge.events import utc
@@ -87,7 +87,7 @@ def parse(headers: Headers, body: bytes, *, bot: str | None) -> Delivery:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(body)
+        payload = jsonbody.loads(body)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         raise UnreadableDelivery("Zendesk webhook body is not JSON") from None
     if not isinstance(payload, dict):

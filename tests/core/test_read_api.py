@@ -1,0 +1,44 @@
+"""Read API access rules and health checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rq import SimpleWorker
+
+from tco_bridge.web import create_app
+
+
+def test_read_api_needs_bearer_token_when_configured(make_runtime: Any) -> None:
+    client = create_app(runtime=make_runtime(TCO_API_TOKEN="s3cret-token")).test_client()
+    assert client.get("/tickets/jira/SUP-1").status_code == 401
+    wrong = client.get("/tickets/jira/SUP-1", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and "Bearer" in wrong.json["reason"]
+    ok = client.get("/tickets/jira/SUP-1", headers={"Authorization": "Bearer s3cret-token"})
+    assert ok.status_code == 404  # authorised; the ticket is simply unknown
+    assert client.get("/healthz").status_code == 200  # health stays open
+
+
+def test_without_token_only_loopback_may_read(make_runtime: Any) -> None:
+    client = create_app(runtime=make_runtime()).test_client()
+    local = client.get("/owners/jira/anna/tickets", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert local.status_code == 200 and local.json["count"] == 0
+    remote = client.get("/owners/jira/anna/tickets", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert remote.status_code == 401 and "loopback" in remote.json["reason"]
+
+
+def test_readyz_reports_missing_worker_then_ready(make_runtime: Any) -> None:
+    rt = make_runtime()
+    client = create_app(runtime=rt).test_client()
+    before = client.get("/readyz")
+    assert before.status_code == 503 and before.json["checks"]["redis"] == "ok"
+    assert "no worker" in before.json["checks"]["worker"]
+    worker = SimpleWorker([rt.queue], connection=rt.redis, serializer=rt.queue.serializer)
+    worker.register_birth()
+    worker.heartbeat()
+    try:
+        after = client.get("/readyz")
+        assert after.status_code == 200, after.json
+        assert after.json["ready"] is True
+    finally:
+        worker.register_death()
