@@ -73,8 +73,15 @@ def load_rules_text(text: str, filename: str = "<rules>") -> RuleSet:
         raise RulesError(src.errors)
     ruleset = _Loader(src, top).load(hashlib.sha256(text.encode()).hexdigest())
     if src.errors or ruleset is None:
-        raise RulesError(src.errors)
+        raise RulesError(sorted(src.errors, key=_line_of))
     return ruleset
+
+
+def _line_of(message: str) -> int:
+    """Errors are reported in file order (the sort is stable within a line)."""
+    _, _, rest = message.partition(":")
+    number, _, _ = rest.partition(":")
+    return int(number) if number.isdigit() else 0
 
 
 class _Loader:
