@@ -133,7 +133,14 @@ def retry(rt: Runtime, group: str) -> bool:
         return False
     from .writeback import enqueue_group  # here: writeback imports this module
 
-    enqueue_group(rt, record.connector, record.ticket, record.actions, group=record.id)
+    enqueue_group(
+        rt,
+        record.connector,
+        record.ticket,
+        record.actions,
+        group=record.id,
+        first_failed=record.first_failed,
+    )
     rt.redis.hdel(FAILED, group)  # after the enqueue: a crash in between leaves it listed
     return True
 

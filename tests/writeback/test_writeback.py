@@ -97,8 +97,11 @@ class ToolConnector:
 class FakeTool:
     """The tool's API: answers POSTs from a script (then 201), remembers what was written."""
 
-    def __init__(self, *answers: tuple[int, dict[str, str]], limit: int | None = None) -> None:
+    def __init__(
+        self, *answers: tuple[int, dict[str, str]], limit: int | None = None, lost: bool = False
+    ) -> None:
         self.answers = list(answers)
+        self.lost = lost  # failures happen after the write landed (a proxy's 504, a timeout)
         self.limit = limit  # answer 429 past ``limit`` writes in a second, like a real tool
         self.posts: list[tuple[float, str]] = []
         self.written: list[str] = []
@@ -117,10 +120,13 @@ class FakeTool:
                 if len(recent) > self.limit:
                     status, headers = 429, {"Retry-After": "1"}
             self.statuses.append(status)
+            if self.lost:
+                self.written.append(action)
             if status >= 300:  # a careless tool that echoes the request's credentials
                 echo = {"error": "no", "echo": request.headers.get("Authorization")}
                 return status, headers, json.dumps(echo)
-            self.written.append(action)
+            if not self.lost:
+                self.written.append(action)
             return status, headers, json.dumps({"id": len(self.written)})
 
     def mark(self, request: Any) -> tuple[int, dict[str, str], str]:
@@ -312,6 +318,24 @@ def test_503_is_retried_with_a_check_for_an_earlier_write(
         work(rt)
     assert tool.statuses == [503, 201]
     assert tool.written == [note.id]
+
+
+def test_a_write_that_landed_before_its_failure_is_not_written_again(
+    make_rt: Callable[..., Runtime], clock: Callable[[float], None]
+) -> None:
+    rt = make_rt()
+    note = action()
+    tool = FakeTool((504, {}), lost=True)
+    with RequestsMock(assert_all_requests_are_fired=True) as mock:
+        tool.install(mock, marks=True)
+        push(rt, note)
+        writeback.dispatch_outbox(rt)
+        work(rt)
+        clock(3600)
+        work(rt)
+    assert tool.statuses == [504]  # the retry found the note and did not post again
+    assert tool.written == [note.id]
+    assert is_done(rt, note)
 
 
 def test_400_is_parked_at_once_and_failed_retry_replays_it_once(

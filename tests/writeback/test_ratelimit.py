@@ -1,0 +1,62 @@
+"""Write budgets: declared or default limits, per account and per ticket, in Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import pytest
+import redis
+
+from tco_bridge.errors import ConfigError
+from tco_bridge.ratelimit import DEFAULT_WRITE_LIMITS, WriteLimiter, budgets, declared_limits
+
+
+class Plain:
+    """A connector that declares nothing."""
+
+
+class Declared:
+    write_limits: ClassVar[dict[str, str]] = {"account": "3/minute", "ticket": "2/minute"}
+
+
+@pytest.fixture
+def limiter(redis_url: str, redis_client: redis.Redis) -> Iterator[WriteLimiter]:
+    yield WriteLimiter(redis_url, redis_client.connection_pool)
+
+
+def test_connectors_without_limits_get_the_defaults() -> None:
+    assert declared_limits(Plain()) == DEFAULT_WRITE_LIMITS
+    found = {(b.scope, b.identifiers) for b in budgets("zendesk", Plain(), "7")}
+    assert found == {("account", ("zendesk", "account")), ("ticket", ("zendesk", "ticket", "7"))}
+
+
+def test_a_bad_limit_names_the_connector_and_scope() -> None:
+    class Bad:
+        write_limits: ClassVar[dict[str, str]] = {"account": "lots"}
+
+    with pytest.raises(ConfigError, match=r"connector 'x': write_limits\['account'\] = 'lots'"):
+        budgets("x", Bad(), "1")
+
+
+def test_ticket_budgets_are_per_ticket_and_account_budgets_shared(
+    limiter: WriteLimiter, redis_client: redis.Redis
+) -> None:
+    conn = Declared()
+    assert limiter.acquire("jira", conn, "A-1") is None
+    assert limiter.acquire("jira", conn, "A-1") is None
+    wait = limiter.acquire("jira", conn, "A-1")  # the ticket's 2/minute is spent
+    assert wait is not None and 55 < wait <= 60
+    assert limiter.acquire("jira", conn, "A-2") is None  # another ticket: account has 1 left
+    assert limiter.acquire("jira", conn, "A-3") is not None  # account's 3/minute is spent
+    assert limiter.acquire("other", conn, "A-3") is None  # another account
+    assert all(k.startswith(b"tco:limits:") for k in redis_client.keys("*"))
+
+
+def test_cost_counts_every_action_and_never_exceeds_the_limit(limiter: WriteLimiter) -> None:
+    conn: Any = Declared()
+    assert limiter.acquire("jira", conn, "A-1", cost=5) is None  # capped: takes the whole budget
+    assert limiter.acquire("jira", conn, "A-2", cost=1) is not None
+    limiter.clear("jira", conn, "A-2")
+    limiter.clear("jira", conn, "A-1")
+    assert limiter.acquire("jira", conn, "A-2", cost=1) is None
