@@ -1,0 +1,174 @@
+"""Jira passes the connector conformance kit (Cloud REST shapes, as in API-FACTS.md)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import responses
+from responses import matchers
+
+from connectors.jira.signature import sign
+from tco_bridge.actions import Action
+from tco_bridge.conformance import ConnectorConformance, FixtureFile, Reply, Sample, fixture_files
+from tco_bridge.events import EventType
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+WEBHOOKS = FIXTURES / "webhooks" / "jira"
+API = FIXTURES / "jira_api"
+URL = "https://acme.atlassian.net"
+ISSUE = f"{URL}/rest/api/2/issue/SD-42"
+USER = "bridge@acme.example"
+TOKEN = "ATATT3xFfGF0-conformance-token"
+BOT = "5b10ac8d82e05b22cc7d4ef5"
+
+
+def recorded(name: str) -> Any:
+    return json.loads((API / name).read_text())
+
+
+def body(expected: dict[str, Any]) -> Any:
+    return matchers.json_params_matcher(expected, strict_match=True)
+
+
+def comment_by_bot() -> bytes:
+    data = json.loads((WEBHOOKS / "jira_cloud_comment_created__dangersvn.json").read_text())
+    data["comment"]["author"]["accountId"] = BOT
+    data["comment"]["updateAuthor"]["accountId"] = BOT
+    return json.dumps(data).encode()
+
+
+class TestJiraConformance(ConnectorConformance):
+    name = "jira"
+    ticket = "SD-42"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "TCO_JIRA_URL": URL,
+            "TCO_JIRA_USER": USER,
+            "TCO_JIRA_API_TOKEN": TOKEN,
+            "TCO_JIRA_WEBHOOK_SECRET": "whsec-conformance-jira",
+            "TCO_JIRA_BOT_ACCOUNT": BOT,
+            "TCO_JIRA_TASK_PROJECT": "KB",
+        }
+
+    def secrets(self) -> list[str]:
+        basic = base64.b64encode(f"{USER}:{TOKEN}".encode()).decode()
+        return [*super().secrets(), basic]
+
+    def sign(self, body: bytes, secret: str, at: datetime) -> dict[str, str]:
+        return {"X-Hub-Signature": sign(secret, body)}
+
+    def samples(self) -> Sequence[Sample]:
+        def read(name: str) -> bytes:
+            return (WEBHOOKS / name).read_bytes()
+
+        delivery = {"X-Atlassian-Webhook-Identifier": "7a6d2b9c-conformance"}
+        return [
+            Sample(
+                "cloud-issue-created",
+                read("jira_cloud_issue_created__dangersvn.json"),
+                [(EventType.CREATED, "created:10006")],
+                delivery,
+            ),
+            Sample(
+                "cloud-comment-created",
+                read("jira_cloud_comment_created__dangersvn.json"),
+                [(EventType.COMMENT_ADDED, "comment:10007")],
+                delivery,
+            ),
+            Sample(
+                "dc-status-change",
+                read("jira_dc_issue_updated_status_change__crystalvjohnston.json"),
+                [(EventType.STATUS_CHANGED, "changelog:952497:status")],
+            ),
+            Sample(
+                "worklog-ignored",
+                b'{"webhookEvent": "worklog_created", "timestamp": 1700000000000}',
+                ignored=True,
+            ),
+            Sample(
+                "comment-by-the-bot",
+                comment_by_bot(),
+                [(EventType.COMMENT_ADDED, "comment:10007")],
+                by_bot=True,
+            ),
+        ]
+
+    def fixtures(self) -> Sequence[FixtureFile]:
+        return fixture_files(WEBHOOKS, refused={"partial/": "no webhookEvent"})
+
+    def stub_write(self, api: responses.RequestsMock, action: Action, reply: Reply) -> None:
+        api.put(
+            ISSUE,
+            match=[body({"update": {"labels": [{"add": action.label}]}})],
+            **reply.respond(ok_status=204, error_json=recorded("error_rate_limited.json")),
+        )
+
+    def stub_note(self, api: responses.RequestsMock, action: Action, *, written: bool) -> None:
+        earlier = f"Earlier nudge\n\n~tco:{action.id}~" if written else "Customer says hi"
+        api.get(
+            f"{ISSUE}/comment",
+            json={"comments": [{"id": "10451", "body": earlier}], "total": 1},
+            match=[matchers.query_param_matcher({"orderBy": "-created", "maxResults": "50"})],
+        )
+        if not written:
+            api.post(
+                f"{URL}/rest/servicedeskapi/request/SD-42/comment",
+                status=201,
+                json=recorded("jsm_comment_created.json"),
+                match=[body({"body": f"Conformance nudge\n\n~tco:{action.id}~", "public": False})],
+            )
+
+    def stub_task(self, api: responses.RequestsMock, action: Action, *, created: bool) -> str:
+        search = {
+            "jql": f'project = "KB" AND labels = "{action.id}"',
+            "fields": "issuelinks",
+            "maxResults": "1",
+        }
+        found = {
+            "issues": [
+                {
+                    "key": "KB-13",
+                    "fields": {"issuelinks": [{"inwardIssue": {"key": "SD-42"}}]},
+                }
+            ],
+            "isLast": True,
+        }
+        api.get(
+            f"{URL}/rest/api/2/search/jql",
+            json=found if created else recorded("search_jql_empty.json"),
+            match=[matchers.query_param_matcher(search)],
+        )
+        if not created:
+            api.post(f"{URL}/rest/api/2/issue", status=201, json=recorded("issue_created.json"))
+            api.post(
+                f"{URL}/rest/api/2/issueLink",
+                status=201,
+                match=[
+                    body(
+                        {
+                            "type": {"name": "Relates"},
+                            "inwardIssue": {"key": "SD-42"},
+                            "outwardIssue": {"key": "KB-13"},
+                        }
+                    )
+                ],
+            )
+        return "KB-13"
+
+    def stub_open_tickets(self, api: responses.RequestsMock) -> list[str]:
+        search = f"{URL}/rest/api/2/search/jql"
+        api.get(search, json=recorded("search_jql_open_page1.json"))
+        api.get(
+            search,
+            json=recorded("search_jql_open_page2.json"),
+            match=[
+                matchers.query_param_matcher({"nextPageToken": "CAEaAggD"}, strict_match=False)
+            ],
+        )
+        return ["SD-42", "SD-43"]
