@@ -506,14 +506,20 @@ class ConnectorConformance:
     @pytest.mark.parametrize("case", FAILURE_IDS)
     def test_no_secret_in_errors_or_logs(self, case: str, caplog: pytest.LogCaptureFixture) -> None:
         caplog.set_level(logging.DEBUG)
-        seen: BaseException | None = self._fail(self._case(case))
-        texts: list[str] = []
-        while seen is not None:
-            texts += [str(seen), repr(seen), *map(repr, seen.args)]
-            seen = seen.__cause__ or seen.__context__
-        self._assert_clean(texts, "the raised error or an error chained to it")
+        error = self._fail(self._case(case))
+        self._assert_clean(_texts(error), "the raised error")
         formatter = logging.Formatter()
         self._assert_clean([formatter.format(r) for r in caplog.records], "a log record")
+
+    @pytest.mark.parametrize("case", [n for n, _ in TRANSPORT_FAILURES])
+    def test_no_secret_in_chained_errors(self, case: str) -> None:
+        """A traceback (Sentry, ``log.exception``, RQ's failed registry) prints every error
+        chained to the raised one: a library's exception text must not ride along."""
+        chained = self._fail(self._case(case))
+        seen = chained.__cause__ or chained.__context__
+        while seen is not None:
+            self._assert_clean(_texts(seen), f"an error chained to it ({type(seen).__name__})")
+            seen = seen.__cause__ or seen.__context__
 
     def _case(self, case: str) -> RetryCase:
         for row in RETRY_TABLE:
@@ -593,6 +599,10 @@ class Run:
     result: Any
     stubbed: Any
     calls: list[Any]
+
+
+def _texts(error: BaseException) -> list[str]:
+    return [str(error), repr(error), *map(repr, error.args)]
 
 
 def _nothing(api: responses.RequestsMock) -> None:

@@ -167,8 +167,6 @@ class TestJiraConformance(ConnectorConformance):
         api.get(
             search,
             json=recorded("search_jql_open_page2.json"),
-            match=[
-                matchers.query_param_matcher({"nextPageToken": "CAEaAggD"}, strict_match=False)
-            ],
+            match=[matchers.query_param_matcher({"nextPageToken": "CAEaAggD"}, strict_match=False)],
         )
         return ["SD-42", "SD-43"]
