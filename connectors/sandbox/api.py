@@ -24,6 +24,7 @@ from .store import InvalidRequest, Store, TicketNotFound, Tx, check_choice
 
 Json = dict[str, Any]
 REOPENED_BY_REQUESTER = ("pending", "resolved")
+SYSTEM = Person("sandbox", "system", "Sandbox")
 
 
 def build_blueprint(store: Store, outbox: Outbox, after_change: Callable[[], None]) -> Blueprint:
@@ -80,7 +81,8 @@ def build_blueprint(store: Store, outbox: Outbox, after_change: Callable[[], Non
     def delete(ticket: str) -> Any:
         data = _body(optional=True)
         with store.transaction() as tx:
-            tx.delete(ticket, _person(data, "actor", roles=("agent", "system"), default="system"))
+            actor = _person(data, "actor", roles=("agent", "system"), default=None)
+            tx.delete(ticket, actor or SYSTEM)
         after_change()
         return jsonify(deleted=ticket)
 
