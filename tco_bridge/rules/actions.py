@@ -76,7 +76,7 @@ class Emit:
 
     def mark(self, name: str, value: Any) -> None:
         self.plan.marks[name] = value
-        self.facts.marks[name] = value
+        self.facts.written[name] = value
 
 
 Run = Callable[[Facts, Emit], None]
@@ -436,7 +436,7 @@ def _increment(src: Source, node: Node, lib: Library) -> Run | None:
         return None
 
     def run(f: Facts, emit: Emit) -> None:
-        value = f.marks.get(name) or 0
+        value = f.mark(name) or 0
         if not isinstance(value, int):
             raise TypeError(f"mark {name!r} holds {value!r}, not a number")
         emit.mark(name, value + 1)

@@ -219,7 +219,7 @@ class RuleSet:
             "lead": f.lead,
             "backup": f.backup,
             "agent": f.agent,
-            "marks": dict(f.marks),
+            "marks": {**f.marks, **f.written},
             "timers": {name: local(at) for name, at in s.timers.items()},
         }
 

@@ -106,6 +106,7 @@ class Facts:
         "event",
         "now",
         "context",
+        "written",
         "defs",
         "policy",
         "marks",
@@ -130,8 +131,15 @@ class Facts:
         self.defs = defs
         self.policy = policy
         self.trigger = trigger
-        self.marks: dict[str, Any] = dict(state.marks)
+        #: Marks as the trigger found them: every rule's conditions judge the same snapshot.
+        self.marks: Mapping[str, Any] = state.marks
+        #: Marks the matching rules wrote so far in this evaluation.
+        self.written: dict[str, Any] = {}
         self._cache: dict[str, Any] = {}
+
+    def mark(self, name: str) -> Any:
+        """A mark's latest value, including what earlier actions just wrote."""
+        return self.written[name] if name in self.written else self.marks.get(name)
 
     @property
     def connector(self) -> str:

@@ -153,7 +153,8 @@ def test_bad_time_zone_country_and_hours() -> None:
     )
     assert messages[1] == "r.yaml:10: calendars.office.hours.tue: bad time '9' (expected HH:MM)"
     assert messages[2].startswith(
-        "r.yaml:11: calendars.office.holidays.subdivision: subdivision 'XX' is not one of: Augsburg, BB, BE,"
+        "r.yaml:11: calendars.office.holidays.subdivision: "
+        "subdivision 'XX' is not one of: Augsburg, BB, BE,"
     )
 
 
