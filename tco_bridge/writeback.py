@@ -244,7 +244,9 @@ class _Writer:
             limiter = WriteLimiter(self.rt.redis_url, self.client.connection_pool)
             wait = limiter.acquire(g.connector, conn, g.ticket, cost=len(pending))
             if wait is not None:
-                return self._defer(g, pending, wait + random.uniform(0, 1), "rate_limit")
+                # spread the waiters over the next window, not all at its first free slot
+                delay = wait + random.uniform(0, max(1.0, wait))
+                return self._defer(g, pending, delay, "rate_limit")
             return self._perform(g, conn, pending, check_existing=g.attempt > 1 or tried)
 
     def _pending(self, actions: list[Action]) -> tuple[list[Action], bool]:

@@ -23,6 +23,7 @@ import requests
 import responses
 import rq.scheduler
 from click.testing import CliRunner
+from prometheus_client import REGISTRY
 from responses import RequestsMock
 from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
@@ -207,6 +208,11 @@ def scheduled_kwargs(rt: Runtime) -> dict[str, Any]:
     return kwargs
 
 
+def counted(result: str, kind: str = "note") -> float:
+    labels = {"connector": "tool", "kind": kind, "result": result}
+    return REGISTRY.get_sample_value("tco_writeback_actions_total", labels) or 0.0
+
+
 def is_done(rt: Runtime, a: Action) -> bool:
     return bool(rt.redis.exists(writeback.done_key(a.id)))
 
@@ -216,6 +222,7 @@ def test_success_marks_done_and_a_replay_writes_nothing(make_rt: Callable[..., R
     rt = make_rt()
     note = action()
     tool = FakeTool()
+    performed, skipped = counted("performed"), counted("skipped")
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock)
         push(rt, note)
@@ -227,6 +234,7 @@ def test_success_marks_done_and_a_replay_writes_nothing(make_rt: Callable[..., R
         assert writeback.dispatch_outbox(rt) == 1
         work(rt)
     assert len(tool.posts) == 1
+    assert (counted("performed"), counted("skipped")) == (performed + 1, skipped + 1)
     assert rt.redis.llen(keys.OUTBOX) == 0
     assert rt.redis.zcard(writeback.CLAIMED) == 0
 
@@ -282,6 +290,7 @@ def test_429_waits_at_least_retry_after_then_succeeds(
     rt = make_rt()
     note = action()
     tool = FakeTool((429, {"Retry-After": "7"}))
+    retried = counted("retried")
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock, marks=True)
         push(rt, note)
@@ -297,6 +306,7 @@ def test_429_waits_at_least_retry_after_then_succeeds(
         clock(3600)
         work(rt)
     assert tool.statuses == [429, 201]
+    assert counted("retried") == retried + 1
     assert tool.written == [note.id]
     assert scheduled(rt) == []
     assert is_done(rt, note)
@@ -374,6 +384,7 @@ def test_retries_run_out_then_the_group_is_parked(
     rt = make_rt(write_retries=2)
     note = action()
     tool = FakeTool((503, {}), (502, {}), (504, {}))
+    parked_before = counted("parked")
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock, marks=True)
         push(rt, note)
@@ -384,6 +395,7 @@ def test_retries_run_out_then_the_group_is_parked(
     assert tool.statuses == [503, 502, 504]
     [parked] = failed.all_parked(rt)
     assert parked.attempts == 3 and parked.status == 504
+    assert counted("parked") == parked_before + 1
     assert parked.first_failed < parked.last_failed
     assert not is_done(rt, note)
 
