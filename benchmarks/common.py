@@ -39,8 +39,16 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
     """Run ``gunicorn app`` on a free port with the given settings; yields the base URL."""
     port = free_port()
     args = [
-        sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-        f"127.0.0.1:{port}", "--log-level", "warning", app,
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        app,
     ]
     proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
@@ -94,8 +102,15 @@ end
 """
 
 
-def wrk(url: str, path: str, body: bytes, signature: str, seconds: int = 10,
-        connections: int = 16, threads: int = 2) -> Load:
+def wrk(
+    url: str,
+    path: str,
+    body: bytes,
+    signature: str,
+    seconds: int = 10,
+    connections: int = 16,
+    threads: int = 2,
+) -> Load:
     """Drive ``url+path`` with wrk: signed POSTs, a fresh delivery id on every request."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed for this benchmark: apt-get install wrk")
@@ -104,12 +119,30 @@ def wrk(url: str, path: str, body: bytes, signature: str, seconds: int = 10,
         script.write_text(_WRK_LUA)
         body_file = Path(tmp, "body.json")
         body_file.write_bytes(body)
-        env = {**os.environ, "BENCH_BODY": str(body_file), "BENCH_SIGNATURE": signature,
-               "BENCH_PATH": path}
+        env = {
+            **os.environ,
+            "BENCH_BODY": str(body_file),
+            "BENCH_SIGNATURE": signature,
+            "BENCH_PATH": path,
+        }
         out = subprocess.run(
-            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
-             "-s", str(script), url],
-            capture_output=True, text=True, env=env, check=True,
+            [
+                "wrk",
+                "-t",
+                str(threads),
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         ).stdout
     return _parse_wrk(out)
 

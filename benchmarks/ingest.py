@@ -27,8 +27,10 @@ def main() -> None:
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     with private_redis() as redis_server:
         env = {
-            "REDIS_URL": redis_server.url, "TCO_CONNECTORS": "jira",
-            "TCO_JIRA_WEBHOOK_SECRET": SECRET, "TCO_LOG_LEVEL": "WARNING",
+            "REDIS_URL": redis_server.url,
+            "TCO_CONNECTORS": "jira",
+            "TCO_JIRA_WEBHOOK_SECRET": SECRET,
+            "TCO_LOG_LEVEL": "WARNING",
         }
         with gunicorn("benchmarks.bare_app:app", env) as url:
             bare = wrk(url, "/webhooks/jira", body, signature, args.seconds)
@@ -37,8 +39,10 @@ def main() -> None:
     print(f"payload: {len(body)} bytes, 16 connections, {args.seconds}s each, gunicorn -w 2")
     print(f"{'':18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
     for name, load in (("bare Flask 202", bare), ("tco-bridge ingest", real)):
-        print(f"{name:18}{load.requests_per_s:10.0f}{load.p50_ms:10.2f}{load.p99_ms:10.2f}"
-              f"{load.non_2xx:10d}")
+        print(
+            f"{name:18}{load.requests_per_s:10.0f}{load.p50_ms:10.2f}{load.p99_ms:10.2f}"
+            f"{load.non_2xx:10d}"
+        )
     ratio = real.requests_per_s / bare.requests_per_s
     verdict = "meets" if ratio >= 0.5 and real.p99_ms <= 25 else "MISSES"
     print(f"ratio ingest/bare: {ratio:.2f} (target >= 0.50, p99 <= 25 ms: {verdict})")
