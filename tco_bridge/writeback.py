@@ -61,7 +61,7 @@ from rq.exceptions import DuplicateJobError
 from . import failed, keys
 from .actions import Action
 from .connector import Connector, Outcome
-from .errors import RetryableApiError, TicketApiError, UnknownConnector
+from .errors import ConfigError, RetryableApiError, TicketApiError, UnknownConnector
 from .ratelimit import WriteLimiter
 from .runtime import Runtime, current
 
@@ -212,7 +212,7 @@ def perform_group(
 class _Group:
     connector: str
     ticket: str
-    actions: list[Action]
+    actions: list[Action]  # after run() starts: only those not done yet
     attempt: int
     id: str
     first_failed: float | None
@@ -232,6 +232,7 @@ class _Writer:
                 self._count(action, "skipped")
         if not pending:
             return {"group": g.id, "result": "already done"}
+        g.actions = pending
         if self.rt.settings.shadow:
             return self._shadow(g, pending)
         try:
@@ -242,7 +243,10 @@ class _Writer:
             if not held:
                 return self._defer(g, pending, LOCK_BUSY_DELAY_S, "ticket_busy")
             limiter = WriteLimiter(self.rt.redis_url, self.client.connection_pool)
-            wait = limiter.acquire(g.connector, conn, g.ticket, cost=len(pending))
+            try:
+                wait = limiter.acquire(g.connector, conn, g.ticket, cost=len(pending))
+            except ConfigError as exc:  # the connector's write_limits do not parse
+                return self._park(g, pending, exc)
             if wait is not None:
                 # spread the waiters over the next window, not all at its first free slot
                 delay = wait + random.uniform(0, max(1.0, wait))
@@ -311,10 +315,7 @@ class _Writer:
         return refused + [m for m in missing if m.action_id not in answered]
 
     def _left(self, g: _Group) -> list[Action]:
-        return [a for a in g.actions if a.id not in g.done and not self._is_done(a)]
-
-    def _is_done(self, action: Action) -> bool:
-        return bool(self.client.exists(done_key(action.id)))
+        return [a for a in g.actions if a.id not in g.done]
 
     # --- outcomes that end this job --------------------------------------------------------
     def _retry(self, g: _Group, exc: RetryableApiError) -> dict[str, Any]:

@@ -420,6 +420,35 @@ def test_partial_success_marks_what_landed(
     assert all(is_done(rt, a) for a in (first, second, third))
 
 
+def test_a_batching_connector_gets_the_group_in_one_call_and_retries_find_what_landed(
+    make_rt: Callable[..., Runtime], clock: Callable[[float], None]
+) -> None:
+    calls: list[tuple[list[str], bool]] = []
+
+    class Batching(ToolConnector):
+        batch_writes: ClassVar[bool] = True
+
+        def perform(
+            self, actions: Sequence[Action], *, check_existing: bool = False
+        ) -> list[Outcome]:
+            calls.append(([a.id for a in actions], check_existing))
+            return super().perform(actions, check_existing=check_existing)
+
+    rt = make_rt(connector=Batching(TOKEN))
+    first, second = action(trigger="t1"), action(trigger="t2")
+    tool = FakeTool((201, {}), (503, {}))
+    with RequestsMock(assert_all_requests_are_fired=True) as mock:
+        tool.install(mock, marks=True)
+        push(rt, first, second)
+        writeback.dispatch_outbox(rt)
+        work(rt)
+        assert not is_done(rt, first)  # the call raised: its outcomes are unknown
+        clock(3600)
+        work(rt)
+    assert calls == [([first.id, second.id], False), ([first.id, second.id], True)]
+    assert tool.written == [first.id, second.id]
+
+
 def test_a_refusal_mid_group_parks_only_what_is_left(make_rt: Callable[..., Runtime]) -> None:
     rt = make_rt()
     first, second, third = (action(trigger=f"t{n}") for n in range(3))
@@ -498,6 +527,19 @@ def test_a_connector_bug_is_parked_with_its_type_and_no_secret(
     assert TOKEN not in parked.message and "https://***@tool.example.test" in parked.message
     assert TOKEN not in caplog.text
     assert TOKEN not in json.dumps([p.to_json() for p in failed.all_parked(rt)])
+
+
+def test_unreadable_write_limits_park_the_group(
+    make_rt: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ToolConnector, "write_limits", {"account": "plenty"})
+    rt = make_rt()
+    push(rt, action())
+    writeback.dispatch_outbox(rt)
+    with RequestsMock(assert_all_requests_are_fired=True):
+        work(rt)
+    [parked] = failed.all_parked(rt)
+    assert parked.error_type == "ConfigError" and "write_limits['account']" in parked.message
 
 
 def test_an_unknown_connector_is_parked(make_rt: Callable[..., Runtime]) -> None:
