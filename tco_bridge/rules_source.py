@@ -1,31 +1,78 @@
 """Where the running bridge gets its rule book: the rules file, re-read when it changes.
 
-A changed file that fails to load is reported and the last good rules stay in force.
+Wraps :class:`tco_bridge.rules.reload.RulesHolder`: the first load fails fast (a bridge with
+invalid rules does not start); later, a changed file is re-read at most every
+``CHECK_EVERY_S`` seconds, and one that fails to load is reported (logged and shown by
+``/readyz``) while the last good rules stay in force.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
-from .plan import OwnershipOnly, Rulebook
+from .plan import Rulebook
 
 log = logging.getLogger(__name__)
+
+CHECK_EVERY_S = 2.0
 
 
 class RulesSource:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._rules: Rulebook = OwnershipOnly()
-        self.loaded = True
-        self.error: str | None = None
+        self._holder: object | None = None
+        self._fixed: Rulebook | None = None
+        self._checked = 0.0
+        self._reported: list[str] | None = None
 
     @classmethod
     def fixed(cls, rules: Rulebook) -> RulesSource:
         """A source that always answers the same rule book (tests, benchmarks)."""
         source = cls(Path("<fixed>"))
-        source._rules = rules
+        source._fixed = rules
         return source
 
+    def _load(self) -> object:
+        from .rules.reload import RulesHolder
+
+        if self._holder is None:
+            self._holder = RulesHolder(self.path)
+            self._checked = time.monotonic()
+            log.info("rules loaded from %s", self.path)
+        return self._holder
+
     def current(self) -> Rulebook:
-        return self._rules
+        if self._fixed is not None:
+            return self._fixed
+        from .rules.reload import RulesHolder
+
+        holder = self._load()
+        assert isinstance(holder, RulesHolder)
+        if time.monotonic() - self._checked >= CHECK_EVERY_S:
+            self._checked = time.monotonic()
+            result = holder.refresh()
+            if result.changed:
+                log.info("rules reloaded from %s", self.path)
+            if result.error and result.error != self._reported:
+                log.error(
+                    "rules file %s is invalid; keeping the last good rules:\n%s",
+                    self.path,
+                    "\n".join(result.error),
+                )
+            self._reported = result.error
+        return holder.current()
+
+    @property
+    def loaded(self) -> bool:
+        return self._fixed is not None or self._holder is not None
+
+    @property
+    def error(self) -> str | None:
+        if self._fixed is not None or self._holder is None:
+            return None
+        from .rules.reload import RulesHolder
+
+        assert isinstance(self._holder, RulesHolder)
+        return "; ".join(self._holder.error) if self._holder.error else None

@@ -41,6 +41,7 @@ class Runtime:
             raise ConfigError("REDIS_URL is not set (use `make run` for a private Redis)")
         built = {name: connector_registry.build(name, settings.env) for name in settings.connectors}
         runtime = cls(settings=settings, redis_url=url, connectors=built)
+        runtime.rules_source.current()  # invalid rules stop the start-up, naming file:line
         if settings.allow_unsigned:
             log.warning(
                 "TCO_ALLOW_UNSIGNED is on: webhooks without a configured secret are accepted "
