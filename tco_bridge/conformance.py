@@ -57,9 +57,15 @@ gap turns the test red until the entry is removed.
 
 from __future__ import annotations
 
+import atexit
 import base64
+import importlib
 import logging
 import re
+import shutil
+import sys
+import tempfile
+import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -73,6 +79,7 @@ import responses
 
 from .actions import Action, ActionKind, TaskSpec, action_id
 from .connector import (
+    ENTRY_POINT_GROUP,
     Connector,
     Delivery,
     TicketRecord,
@@ -96,7 +103,9 @@ __all__ = [
     "FixtureFile",
     "Reply",
     "RetryCase",
+    "Run",
     "Sample",
+    "expose_plugin",
     "fixture_files",
 ]
 
@@ -637,3 +646,31 @@ def _mentions(call: Any, task: Action) -> bool:
 def _mask(text: str, secret: str) -> str:
     at = text.find(secret)
     return text[max(0, at - 60) : at] + "<SECRET>" + text[at + len(secret) : at + len(secret) + 60]
+
+
+def expose_plugin(project: Path, src: str = "src") -> list[str]:
+    """Make a connector project importable and discoverable without installing it.
+
+    Reads the ``tco_bridge.connectors`` entry points from ``project/pyproject.toml``, puts
+    ``project/src`` on ``sys.path`` and writes a throw-away ``*.dist-info`` (removed at exit)
+    whose ``entry_points.txt`` declares them, exactly as ``pip install`` would. When they are
+    already installed nothing changes. Returns the connector names.
+    """
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    declared: dict[str, str] = meta.get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
+    if not declared:
+        raise ValueError(f"{project}/pyproject.toml declares no {ENTRY_POINT_GROUP} entry point")
+    if all(available().get(name) == target for name, target in declared.items()):
+        return list(declared)
+    folder = Path(tempfile.mkdtemp(prefix="tco-plugin-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    dist = folder / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {meta['name']}\nVersion: {meta['version']}\n"
+    )
+    lines = [f"{name} = {target}" for name, target in declared.items()]
+    (dist / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\n" + "\n".join(lines) + "\n")
+    sys.path[:0] = [str(project / src), str(folder)]
+    importlib.invalidate_caches()
+    return list(declared)
