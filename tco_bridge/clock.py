@@ -46,6 +46,10 @@ class Clock:
             self._last_stall_check = time.monotonic()
             for shard in self.runtime.events.kick_stalled():
                 log.warning("shard %s had queued events and no drain job: re-queued", shard)
+            from .writeback import dispatch_outbox
+
+            # Write-backs a crashed drain job committed but never queued.
+            dispatch_outbox(self.runtime)
             self.runtime.redis.set(keys.heartbeat("clock"), time.time())
         return fired
 

@@ -26,6 +26,10 @@ class JiraConnector:
     """The :class:`tco_bridge.connector.Connector` for Jira."""
 
     name: ClassVar[str] = "jira"
+    #: Client-side budgets the write-back layer enforces: an account-wide pace well under
+    #: Cloud's cost-based limits, and a per-issue pace so a note + assign + transition burst
+    #: stays clear of the "jira-per-issue-on-write" limit.
+    write_limits: ClassVar[Mapping[str, str]] = {"account": "300/minute", "ticket": "20/minute"}
 
     def __init__(self, settings: JiraSettings) -> None:
         self.settings = settings

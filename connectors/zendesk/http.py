@@ -81,12 +81,14 @@ class Transport:
                 auth=self._auth,
                 timeout=self._timeout,
             )
+        # `from None`: the requests exception's text carries the URL and may carry credentials,
+        # and a chained cause is printed with every traceback.
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise transport_error(CONNECTOR, request.what, exc) from exc
+            raise transport_error(CONNECTOR, request.what, exc) from None
         except requests.RequestException as exc:
             raise PermanentApiError(
                 CONNECTOR, f"{request.what} failed: {type(exc).__name__}"
-            ) from exc
+            ) from None
         raise_for_response(
             CONNECTOR, answer.status_code, answer.headers, request.what, answer.text[:300]
         )
