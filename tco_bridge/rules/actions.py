@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import jinja2
-
 from ..actions import Action, ActionKind, TaskSpec, action_id
 from ..events import Status
 from ..plan import OwnerChange, Plan
 from .durations import Duration
 from .model import ANCHORS, Definitions, DurationSpec, Facts, PerPriority
-from .templates import TemplateProblem, compile_template, render
+from .templates import TemplateProblem, Text, compile_template, render
 from .yamlsrc import Node, Source
 
 TARGETS = (
@@ -39,7 +37,7 @@ ASSIGN_TO = ("owner", "assignee", "lead", "backup", "agent", "actor", "none")
 OWNER_TO = ("backup", "agent", "assignee", "actor")
 STATUSES = tuple(s.value for s in Status)
 
-Scope = Callable[["Emit", datetime | None], dict[str, Any]]
+Scope = Callable[["Emit", datetime | None, frozenset[str]], dict[str, Any]]
 
 
 @dataclass(slots=True)
@@ -71,8 +69,8 @@ class Emit:
         self.plan.actions.append(action)
         return action
 
-    def text(self, template: jinja2.Template) -> str:
-        return render(template, self.scope(self, self.due))
+    def text(self, template: Text) -> str:
+        return render(template, self.scope(self, self.due, template.names))
 
     def mark(self, name: str, value: Any) -> None:
         self.plan.marks[name] = value
@@ -88,7 +86,7 @@ class Library:
     """What action compilation may reference: definitions and named templates."""
 
     defs: Definitions
-    templates: dict[str, jinja2.Template]
+    templates: dict[str, Text]
     #: Timer names some ``set_timer`` sets (``timer:<name>`` triggers must name one).
     timers: set[str] = field(default_factory=set)
 
@@ -125,7 +123,7 @@ def resolve(target: str, f: Facts) -> str | None:
     raise ValueError(f"unknown target {target!r}")
 
 
-def _text_source(src: Source, children: dict[str, Node], lib: Library) -> jinja2.Template | None:
+def _text_source(src: Source, children: dict[str, Node], lib: Library) -> Text | None:
     if ("template" in children) == ("text" in children):
         node = next(iter(children.values()), None)
         if node is not None:
@@ -144,7 +142,7 @@ def _text_source(src: Source, children: dict[str, Node], lib: Library) -> jinja2
     return inline_template(src, children["text"])
 
 
-def inline_template(src: Source, node: Node) -> jinja2.Template | None:
+def inline_template(src: Source, node: Node) -> Text | None:
     text = src.string(node)
     if text is None:
         return None

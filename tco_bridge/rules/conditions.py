@@ -35,9 +35,16 @@ STATUSES = tuple(s.value for s in Status)
 AUTHOR_KINDS = tuple(k.value for k in ActorKind)
 
 
-def _one_of(what: str, actual: object, wanted: frozenset[str]) -> tuple[bool, str]:
-    ok = actual in wanted
-    return ok, f"{what} is {actual!r}" + ("" if ok else f", wanted {_list(wanted)}")
+def _one_of(what: str, wanted: frozenset[str]) -> Callable[[object], tuple[bool, str]]:
+    """A membership test whose reasons are cheap (the wanted list is formatted once)."""
+    wanted_text = _list(wanted)
+
+    def test(actual: object) -> tuple[bool, str]:
+        if actual in wanted:
+            return True, f"{what} is {actual!r}"
+        return False, f"{what} is {actual!r}, wanted {wanted_text}"
+
+    return test
 
 
 def _list(values: frozenset[str] | list[str]) -> str:
@@ -53,38 +60,37 @@ def _flag(what: str, wanted: bool, actual: bool, detail: str = "") -> tuple[bool
 
 
 def _status(src: Source, node: Node, defs: Definitions) -> Check | None:
-    wanted = frozenset(src.choices(node, STATUSES, "status"))
+    test = _one_of("status", frozenset(src.choices(node, STATUSES, "status")))
 
     def check(f: Facts) -> tuple[bool, str]:
-        status = f.state.status
-        return _one_of("status", status.value if status else None, wanted)
+        return test(f.state.register("status"))
 
     return check
 
 
 def _priority(src: Source, node: Node, defs: Definitions) -> Check | None:
-    wanted = frozenset(src.choices(node, defs.priority_names, "priority"))
-    return lambda f: _one_of("priority", f.priority, wanted)
+    test = _one_of("priority", frozenset(src.choices(node, defs.priority_names, "priority")))
+    return lambda f: test(f.priority)
 
 
 def _group(src: Source, node: Node, defs: Definitions) -> Check | None:
-    wanted = frozenset(src.choices(node, defs.groups, "group"))
-    return lambda f: _one_of("group", f.group_alias, wanted)
+    test = _one_of("group", frozenset(src.choices(node, defs.groups, "group")))
+    return lambda f: test(f.group_alias)
 
 
 def _type(src: Source, node: Node, defs: Definitions) -> Check | None:
-    wanted = frozenset(s.lower() for s in src.strings(node))
+    test = _one_of("type", frozenset(s.lower() for s in src.strings(node)))
 
     def check(f: Facts) -> tuple[bool, str]:
         raw = f.state.register("type")
-        return _one_of("type", str(raw).lower() if raw is not None else None, wanted)
+        return test(str(raw).lower() if raw is not None else None)
 
     return check
 
 
 def _author(src: Source, node: Node, defs: Definitions) -> Check | None:
-    wanted = frozenset(src.choices(node, AUTHOR_KINDS, "author kind"))
-    return lambda f: _one_of("author", f.actor_kind.value, wanted)
+    test = _one_of("author", frozenset(src.choices(node, AUTHOR_KINDS, "author kind")))
+    return lambda f: test(f.actor_kind.value)
 
 
 def _tags(mode: str) -> Compiler:

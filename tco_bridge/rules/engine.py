@@ -137,91 +137,10 @@ class RuleSet:
         plan.notes.append(f"{rule.name}: {why}")
 
     # --- template scope -----------------------------------------------------------------
-    def scope(self, emit: Emit, due: datetime | None) -> dict[str, Any]:
-        f = emit.facts
-        s = f.state
-        calendar = self.defs.calendar(None)
-
-        def local(dt: datetime | None) -> str | None:
-            if dt is None:
-                return None
-            zone = calendar.tz if calendar else UTC
-            return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-        owner = s.owner
-        last_update = s.last_customer_update_at or s.created_at
-        age = humanize((f.now - s.created_at).total_seconds()) if s.created_at else None
-        actor = f.actor
-        comment = f.event.comment
-        timer_name = f.event.field if f.event.type is EventType.TIMER_FIRED else None
-        in_group = humanize((f.now - s.groups[-1].at).total_seconds()) if s.groups else None
-        return {
-            "ticket": {
-                "id": s.ticket,
-                "key": s.key,
-                "connector": s.connector,
-                "url": s.register("field:url"),
-                "status": s.status.value if s.status else None,
-                "priority": f.priority,
-                "raw_priority": s.priority,
-                "group": f.group_alias,
-                "group_id": s.group,
-                "group_name": self._group_name(f.group_alias),
-                "assignee": s.assignee,
-                "assignee_name": s.assignee_name,
-                "requester": s.requester,
-                "summary": s.register("summary"),
-                "type": s.register("type"),
-                "tags": list(s.tags),
-                "created_at": local(s.created_at),
-                "age": age,
-            },
-            "owner": {
-                "id": owner.id if owner else None,
-                "name": owner.name if owner else None,
-                "display": (owner.name or owner.id) if owner else "nobody",
-                "kind": owner.kind if owner else None,
-                "since": local(owner.since) if owner else None,
-                "team": self.defs.group_alias(s.connector, f.owner_team) or f.owner_team,
-            },
-            "timer": {
-                "name": timer_name,
-                "due": due.isoformat() if due else None,
-                "due_local": local(due),
-            },
-            "event": {
-                "type": f.event.type.value,
-                "key": f.event.key,
-                "at": f.event.at.isoformat(),
-                "actor": actor.id if actor else None,
-                "actor_name": actor.name if actor else None,
-                "actor_kind": f.actor_kind.value,
-            },
-            "comment": {
-                "body": comment.body if comment else "",
-                "public": comment.public if comment else False,
-                "author": comment.author.id if comment and comment.author else None,
-                "chars": len(comment.body) if comment else 0,
-            },
-            "rule": emit.rule,
-            "now": f.now.isoformat(),
-            "now_local": local(f.now),
-            "due": due.isoformat() if due else None,
-            "due_local": local(due),
-            "overdue_by": humanize((f.now - due).total_seconds()) if due and f.now > due else "0m",
-            "since_update": humanize((f.now - last_update).total_seconds())
-            if last_update
-            else None,
-            "age": age,
-            "in_group_for": in_group,
-            "escalation": self._escalation_text(s, f.now),
-            "workload": f.context.workload.get(owner.id, 0) if owner else 0,
-            "lead": f.lead,
-            "backup": f.backup,
-            "agent": f.agent,
-            "marks": {**f.marks, **f.written},
-            "timers": {name: local(at) for name, at in s.timers.items()},
-        }
+    def scope(self, emit: Emit, due: datetime | None, names: frozenset[str]) -> dict[str, Any]:
+        """The template variables in ``names`` (only those are computed)."""
+        view = _ScopeView(self, emit, due)
+        return {name: getattr(view, name)() for name in names}
 
     def _group_name(self, alias: str | None) -> str | None:
         group = self.defs.groups.get(alias) if alias else None
@@ -235,3 +154,156 @@ class RuleSet:
             picked = "picked up" if seg.picked_up_at else "not picked up"
             parts.append(f"{name} {humanize((end - seg.entered_at).total_seconds())} ({picked})")
         return " → ".join(parts) or "none"
+
+
+class _ScopeView:
+    """Computes each template variable on demand (docs/rules.md documents them)."""
+
+    def __init__(self, rules: RuleSet, emit: Emit, due: datetime | None) -> None:
+        self.r = rules
+        self.f = emit.facts
+        self.s = emit.facts.state
+        self.emit = emit
+        self.due_at = due
+        calendar = rules.defs.calendar(None)
+        self.zone = calendar.tz if calendar else UTC
+
+    def local(self, dt: datetime | None) -> str | None:
+        return dt.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z") if dt else None
+
+    def _since(self, dt: datetime | None) -> str | None:
+        return humanize((self.f.now - dt).total_seconds()) if dt else None
+
+    def ticket(self) -> _TicketView:
+        return _TicketView(self)
+
+    def owner(self) -> _OwnerView:
+        return _OwnerView(self)
+
+    def timer(self) -> dict[str, Any]:
+        event = self.f.event
+        name = event.field if event.type is EventType.TIMER_FIRED else None
+        return {"name": name, "due": self.due(), "due_local": self.due_local()}
+
+    def event(self) -> dict[str, Any]:
+        f = self.f
+        actor = f.actor
+        return {
+            "type": f.event.type.value,
+            "key": f.event.key,
+            "at": f.event.at.isoformat(),
+            "actor": actor.id if actor else None,
+            "actor_name": actor.name if actor else None,
+            "actor_kind": f.actor_kind.value,
+        }
+
+    def comment(self) -> dict[str, Any]:
+        comment = self.f.event.comment
+        return {
+            "body": comment.body if comment else "",
+            "public": comment.public if comment else False,
+            "author": comment.author.id if comment and comment.author else None,
+            "chars": len(comment.body) if comment else 0,
+        }
+
+    def rule(self) -> str:
+        return self.emit.rule
+
+    def now(self) -> str:
+        return self.f.now.isoformat()
+
+    def now_local(self) -> str | None:
+        return self.local(self.f.now)
+
+    def due(self) -> str | None:
+        return self.due_at.isoformat() if self.due_at else None
+
+    def due_local(self) -> str | None:
+        return self.local(self.due_at)
+
+    def overdue_by(self) -> str:
+        due, now = self.due_at, self.f.now
+        return humanize((now - due).total_seconds()) if due and now > due else "0m"
+
+    def since_update(self) -> str | None:
+        return self._since(self.s.last_customer_update_at or self.s.created_at)
+
+    def age(self) -> str | None:
+        return self._since(self.s.created_at)
+
+    def in_group_for(self) -> str | None:
+        return self._since(self.s.groups[-1].at) if self.s.groups else None
+
+    def escalation(self) -> str:
+        return self.r._escalation_text(self.s, self.f.now)
+
+    def workload(self) -> int:
+        owner = self.s.owner
+        return self.f.context.workload.get(owner.id, 0) if owner else 0
+
+    def lead(self) -> str | None:
+        return self.f.lead
+
+    def backup(self) -> str | None:
+        return self.f.backup
+
+    def agent(self) -> str | None:
+        return self.f.agent
+
+    def marks(self) -> dict[str, Any]:
+        return {**self.f.marks, **self.f.written}
+
+    def timers(self) -> dict[str, str | None]:
+        return {name: self.local(at) for name, at in self.s.timers.items()}
+
+
+class _TicketView:
+    """``ticket`` in templates: each attribute computed when a template reads it."""
+
+    __slots__ = ("_v",)
+
+    def __init__(self, view: _ScopeView) -> None:
+        self._v = view
+
+    id = property(lambda self: self._v.s.ticket)
+    key = property(lambda self: self._v.s.key)
+    connector = property(lambda self: self._v.s.connector)
+    url = property(lambda self: self._v.s.register("field:url"))
+    status = property(lambda self: self._v.s.status.value if self._v.s.status else None)
+    priority = property(lambda self: self._v.f.priority)
+    raw_priority = property(lambda self: self._v.s.priority)
+    group = property(lambda self: self._v.f.group_alias)
+    group_id = property(lambda self: self._v.s.group)
+    group_name = property(lambda self: self._v.r._group_name(self._v.f.group_alias))
+    assignee = property(lambda self: self._v.s.assignee)
+    assignee_name = property(lambda self: self._v.s.assignee_name)
+    requester = property(lambda self: self._v.s.requester)
+    summary = property(lambda self: self._v.s.register("summary"))
+    type = property(lambda self: self._v.s.register("type"))
+    tags = property(lambda self: list(self._v.s.tags))
+    created_at = property(lambda self: self._v.local(self._v.s.created_at))
+    age = property(lambda self: self._v.age())
+
+
+class _OwnerView:
+    """``owner`` in templates (``display`` is the name, else the id, else "nobody")."""
+
+    __slots__ = ("_v",)
+
+    def __init__(self, view: _ScopeView) -> None:
+        self._v = view
+
+    id = property(lambda self: self._v.s.owner.id if self._v.s.owner else None)
+    name = property(lambda self: self._v.s.owner.name if self._v.s.owner else None)
+    kind = property(lambda self: self._v.s.owner.kind if self._v.s.owner else None)
+    since = property(lambda self: self._v.local(self._v.s.owner.since) if self._v.s.owner else None)
+
+    @property
+    def display(self) -> str:
+        owner = self._v.s.owner
+        return (owner.name or owner.id) if owner else "nobody"
+
+    @property
+    def team(self) -> str | None:
+        f = self._v.f
+        return self._v.r.defs.group_alias(f.connector, f.owner_team) or f.owner_team

@@ -20,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_pkg
-import jinja2
 
 from ..connector import available
 from ..errors import RulesError
@@ -31,7 +30,7 @@ from .calendar import WEEKDAYS, BusinessCalendar, Hours, parse_hours
 from .conditions import compile_conditions
 from .engine import OWNER_CHANGED, TIMER_PREFIX, Rule, RuleSet
 from .model import ANY, Definitions, DurationSpec, Group
-from .templates import TemplateProblem, compile_template
+from .templates import TemplateProblem, Text, compile_template
 from .yamlsrc import Node, Source
 
 TOP_LEVEL = (
@@ -288,10 +287,10 @@ class _Loader:
                 out[name] = spec
         return out
 
-    def templates(self) -> dict[str, jinja2.Template]:
+    def templates(self) -> dict[str, Text]:
         src = self.src
         node = self.top.get("templates")
-        out: dict[str, jinja2.Template] = {}
+        out: dict[str, Text] = {}
         for name, child in ((src.mapping(node) or {}) if node else {}).items():
             text = src.string(child)
             if text is None:

@@ -8,6 +8,7 @@ never reaches a customer's ticket as an empty string.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
@@ -68,11 +69,20 @@ ENV = jinja2.Environment(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A compiled template and the scope variables it reads (only those are computed)."""
+
+    template: jinja2.Template
+    names: frozenset[str]
+    source: str
+
+
 class TemplateProblem(ValueError):
     """A template does not compile or reads outside the scope."""
 
 
-def compile_template(text: str) -> jinja2.Template:
+def compile_template(text: str) -> Text:
     """Compile and check ``text``; raise :class:`TemplateProblem` with the reason."""
     try:
         tree = ENV.parse(text)
@@ -80,7 +90,8 @@ def compile_template(text: str) -> jinja2.Template:
         message = f"template syntax error: {exc.message} (template line {exc.lineno})"
         raise TemplateProblem(message) from None
     allowed = ", ".join(sorted(SCOPE))
-    for name in sorted(meta.find_undeclared_variables(tree)):
+    names = meta.find_undeclared_variables(tree)
+    for name in sorted(names):
         if name not in SCOPE:
             raise TemplateProblem(f"unknown template variable {name!r} (allowed: {allowed})")
     for node in tree.find_all(nodes.Getattr):
@@ -91,8 +102,8 @@ def compile_template(text: str) -> jinja2.Template:
                     f"unknown template variable '{node.node.name}.{node.attr}' "
                     f"(allowed: {', '.join(sorted(attrs))})"
                 )
-    return ENV.from_string(tree)
+    return Text(ENV.from_string(tree), frozenset(names), text)
 
 
-def render(template: jinja2.Template, scope: dict[str, Any]) -> str:
-    return template.render(scope).strip()
+def render(text: Text, scope: dict[str, Any]) -> str:
+    return text.template.render(scope).strip()
