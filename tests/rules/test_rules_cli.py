@@ -129,3 +129,17 @@ def test_a_broken_rule_raises_instead_of_not_matching() -> None:
     with pytest.raises(RuleFailed) as err:
         rules.evaluate(state, event, T0, Context())
     assert err.value.messages == ["r.yaml:2: rule 'count': mark 'n' holds 'three', not a number"]
+
+
+def test_every_documented_template_variable_is_computed() -> None:
+    from tco_bridge.rules.engine import _OwnerView, _ScopeView, _TicketView
+    from tco_bridge.rules.templates import SCOPE
+
+    doc = (DEFAULT_RULES.parents[1] / "docs" / "rules.md").read_text()
+    for name, attrs in SCOPE.items():
+        assert hasattr(_ScopeView, name), name
+        assert f"`{name}`" in doc, name
+        view = {"ticket": _TicketView, "owner": _OwnerView}.get(name)
+        for attr in attrs or ():
+            assert view is None or hasattr(view, attr), f"{name}.{attr}"
+            assert f"`{attr}`" in doc, f"{name}.{attr}"
