@@ -6,6 +6,7 @@ Modules, smallest first:
 * ``calendar``   — :class:`BusinessCalendar`: business-time arithmetic (tz, hours, holidays)
 * ``yamlsrc``    — ruamel round-trip nodes that remember file and line, and the error list
 * ``templates``  — Jinja2 environment, the documented template scope and its checker
+* ``model``      — name tables (groups, fields, priorities, calendars) and per-evaluation Facts
 * ``conditions`` — compiled conditions that say why they did (not) match
 * ``actions``    — compiled actions that turn a match into write-backs, timers and marks
 * ``loader``     — the strict loader: YAML file → :class:`RuleSet` or ``RulesError``
