@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tco_bridge.conformance import pytest_collection_modifyitems  # noqa: F401 (pytest hook)
 from tco_bridge.embedded_redis import EmbeddedRedis
 
 # Real webhook payloads from public projects and vendor docs; SOURCES.md says where each is from.

@@ -46,12 +46,6 @@ class TestZendeskConformance(ConnectorConformance):
     name = "zendesk"
     ticket = "4242"
     replay_window = 300.0
-    known_gaps = {
-        "test_no_secret_in_chained_errors": (
-            "connectors/zendesk/http.py raises transport errors `from exc`, so a traceback "
-            "prints the requests exception's text (URL, host, possibly credentials)"
-        )
-    }
 
     def env(self) -> dict[str, str]:
         return {
