@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from . import keys
 from .runtime import Runtime
@@ -26,9 +26,9 @@ STALL_CHECK_S = 5.0
 @dataclass
 class Clock:
     runtime: Runtime
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def __post_init__(self) -> None:
+        self.now: Callable[[], datetime] = self.runtime.now
         self.timers = TimerStore(self.runtime.redis, self.runtime.settings.shards)
         self._last_stall_check = 0.0
 
@@ -46,7 +46,11 @@ class Clock:
             self._last_stall_check = time.monotonic()
             for shard in self.runtime.events.kick_stalled():
                 log.warning("shard %s had queued events and no drain job: re-queued", shard)
+            from .handover import expire
             from .writeback import dispatch_outbox
+
+            for agent in expire(self.runtime, self.now()):
+                log.info("%s is back (the away period ended): their tickets were told", agent)
 
             # Write-backs a crashed drain job committed but never queued.
             dispatch_outbox(self.runtime)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 
 import redis
@@ -31,6 +33,8 @@ class Runtime:
     settings: Settings
     redis_url: str
     connectors: dict[str, Connector] = field(default_factory=dict)
+    #: The time source for drain jobs and the clock; tests and simulations may move it.
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @classmethod
     def build(cls, settings: Settings, redis_url: str | None = None) -> Runtime:

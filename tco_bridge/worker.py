@@ -16,15 +16,15 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
 from . import keys
 from .events import EventType, TicketEvent, load_event
+from .handover import AwayRecord
 from .pipeline import process
-from .plan import Away, Context, Plan
+from .plan import Context, Plan
 from .runtime import Runtime, current
 from .state import TicketState, new_state
 from .state_codec import decode, encode
@@ -71,7 +71,7 @@ class Drainer:
         self.rt = runtime
         self.client: redis.Redis = runtime.redis
         self.timers = TimerStore(self.client, runtime.settings.shards)
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or runtime.now
         self._unlock = self.client.register_script(_UNLOCK_LUA)
 
     def drain(self, shard: int) -> dict[str, Any]:
@@ -164,7 +164,7 @@ class Drainer:
             for agent, count in load.items():
                 workload[f"{name}:{_text(agent)}"] = int(count)
                 workload.setdefault(_text(agent), int(count))
-        away = {_text(a): Away(**json.loads(v)) for a, v in away_raw.items()}
+        away = {_text(a): AwayRecord.from_json(v).as_away() for a, v in away_raw.items()}
         return Context(workload=workload, away=away)
 
     def _commit(
