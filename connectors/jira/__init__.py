@@ -3,6 +3,11 @@
 Modules: ``settings`` (environment), ``signature`` and ``inbound`` (pure verify and parse, with
 ``changelog``, ``snapshot``, ``statuses`` and ``payload`` helpers), ``transport`` (the one HTTP
 seam), ``outbound``, ``notes``, ``tasks``, ``search`` and ``reconcile`` (write-back and listing).
+
+Rule conventions honoured on write-back: a NOTE with ``extra["public"]`` is a public reply to
+the requester (JSM ``public: true`` comment, or an unrestricted comment on Jira Software); an
+ASSIGN with ``extra["unassign"]`` clears the assignee (``null`` account id or name); a
+``group:<id>`` mention is written as the group's name, never as a user mention.
 """
 
 from __future__ import annotations

@@ -1,16 +1,27 @@
-"""Internal notes: the nudge that mentions whoever must act.
+"""Notes: the internal nudge that mentions whoever must act, and the public reply.
 
-A note is a JSM internal comment (``POST /rest/servicedeskapi/request/{key}/comment`` with
-``public: false``) or, on Jira Software, a comment restricted to a role or group
-(``POST /rest/api/2/issue/{key}/comment`` with ``visibility``). Mentions use wiki markup:
-``[~accountid:<id>]`` on Cloud, ``[~<username>]`` on Data Center.
+An internal note is a JSM internal comment (``POST /rest/servicedeskapi/request/{key}/comment``
+with ``public: false``) or, on Jira Software, a comment restricted to a role or group
+(``POST /rest/api/2/issue/{key}/comment`` with ``visibility``). A NOTE action with
+``extra["public"]`` is a public reply to the requester instead: a JSM comment with
+``public: true`` when ``TCO_JIRA_INTERNAL_NOTE`` is ``jsm``, else a plain, unrestricted
+``POST /rest/api/2/issue/{key}/comment`` with only ``body``.
 
-Every note ends with a small marker ``tco:<action id>`` (rendered as subscript) so a retried
-job can find a note an earlier attempt wrote before failing, and skip writing it twice.
+Mentions use wiki markup: ``[~accountid:<id>]`` on Cloud, ``[~<username>]`` on Data Center.
+Wiki markup has no group mention, so a ``group:<id>`` entry is written as text,
+``(group: <id>)``; the id is the group field's value, i.e. the group's display name.
+
+Every note ends with a marker carrying ``tco:<action id>`` so a retried job can find a note an
+earlier attempt wrote before failing, and skip writing it twice. On an internal note it is a
+subscript, ``~tco:<id>~``. A public reply is read by the customer, so its marker is a small
+grey reference, ``{color:#97a0af}~ref tco:<id>~{color}``: it still travels in the same request
+as the text (a separate trace, such as a comment property, would need a second request and
+could be lost between the two), and ``find_note`` finds either form by the ``tco:<id>`` text.
 """
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from tco_bridge.actions import Action
@@ -21,21 +32,34 @@ from .transport import Transport
 
 #: How many recent comments are searched for a marker on a retry.
 RECENT_COMMENTS = 50
+#: How the rules name a group in ``Action.mention``.
+GROUP_PREFIX = "group:"
 
 
 def marker(action_id: str) -> str:
     return f"tco:{action_id}"
 
 
-def mention(user: str, *, cloud: bool) -> str:
-    return f"[~accountid:{user}]" if cloud else f"[~{user}]"
+def is_public(action: Action) -> bool:
+    return bool(action.extra.get("public"))
+
+
+def mention(target: str, *, cloud: bool) -> str:
+    """A user mention in wiki markup; a ``group:<id>`` target as plain text naming the group."""
+    if target.startswith(GROUP_PREFIX):
+        return f"(group: {target.removeprefix(GROUP_PREFIX)})"
+    return f"[~accountid:{target}]" if cloud else f"[~{target}]"
 
 
 def note_body(action: Action, *, cloud: bool) -> str:
     """Mentions first (so notifications show who must act), the text, then the marker."""
-    mentions = " ".join(mention(user, cloud=cloud) for user in action.mention)
+    mentions = " ".join(mention(target, cloud=cloud) for target in action.mention)
     lead = f"{mentions} " if mentions else ""
-    return f"{lead}{action.text or ''}\n\n~{marker(action.id)}~"
+    if is_public(action):
+        trailer = f"{{color:#97a0af}}~ref {marker(action.id)}~{{color}}"
+    else:
+        trailer = f"~{marker(action.id)}~"
+    return f"{lead}{action.text or ''}\n\n{trailer}"
 
 
 def issue_path(key: str) -> str:
@@ -54,13 +78,16 @@ def find_note(transport: Transport, key: str, action_id: str) -> str | None:
 
 
 def write_note(transport: Transport, settings: JiraSettings, action: Action) -> str | None:
-    """Write the note; return the new comment's id."""
+    """Write the note (internal, or a public reply); return the new comment's id."""
     body = note_body(action, cloud=settings.is_cloud)
+    public = is_public(action)
     style = settings.internal_note
     if style.kind == "jsm":
         path = f"/rest/servicedeskapi/request/{quote(action.ticket, safe='')}/comment"
-        created = transport.call("POST", path, body={"body": body, "public": False})
+        created = transport.call("POST", path, body={"body": body, "public": public})
     else:
-        payload = {"body": body, "visibility": {"type": style.kind, "value": style.name}}
+        payload: dict[str, Any] = {"body": body}
+        if not public:
+            payload["visibility"] = {"type": style.kind, "value": style.name}
         created = transport.call("POST", f"{issue_path(action.ticket)}/comment", body=payload)
     return text(obj(created).get("id"))

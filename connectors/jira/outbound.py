@@ -2,9 +2,12 @@
 
 One handler per :class:`ActionKind`, each a few REST calls through :class:`Transport`:
 
-- ``note``: internal note with mentions and an id marker (``notes.py``).
+- ``note``: internal note, or public reply when ``extra["public"]``, with mentions (a
+  ``group:<id>`` mention becomes the text ``(group: <id>)``) and an id marker (``notes.py``).
 - ``assign``: ``PUT /rest/api/2/issue/{key}/assignee`` with ``accountId`` (Cloud) or ``name``
-  (DC); a ``group`` goes to ``TCO_JIRA_GROUP_FIELD`` (custom select field or components).
+  (DC); ``extra["unassign"]`` clears the assignee with ``{"accountId": null}`` (Cloud) or
+  ``{"name": null}`` (DC). A ``group`` goes to ``TCO_JIRA_GROUP_FIELD`` (custom select field or
+  components), after the assignee change.
   The library's ``assign_issue`` is not used: it first searches users, turns any failure of
   that search (a 429 included) into a status-less error, and decides Cloud vs DC from server
   info this connector deliberately does not fetch.
@@ -30,7 +33,7 @@ from tco_bridge.connector import Outcome
 from tco_bridge.errors import PermanentApiError
 from tco_bridge.events import Status
 
-from .notes import find_note, issue_path, write_note
+from .notes import find_note, is_public, issue_path, write_note
 from .payload import Json, obj, text
 from .settings import JiraSettings
 from .statuses import canonical_status
@@ -77,17 +80,22 @@ class Writer:
 
     # --- handlers ----------------------------------------------------------------------
     def _note(self, action: Action, check_existing: bool) -> Outcome:
+        what = "public reply" if is_public(action) else "note"
         if check_existing:
             found = find_note(self._transport, action.ticket, action.id)
             if found is not None:
-                return Outcome(action.id, True, "note already written", found, skipped=True)
+                return Outcome(action.id, True, f"{what} already written", found, skipped=True)
         comment_id = write_note(self._transport, self._settings, action)
-        return Outcome(action.id, True, "note written", comment_id)
+        return Outcome(action.id, True, f"{what} written", comment_id)
 
     def _assign(self, action: Action, _: bool) -> Outcome:
         done: list[str] = []
-        if action.assignee:
-            path = f"{issue_path(action.ticket)}/assignee"
+        path = f"{issue_path(action.ticket)}/assignee"
+        if action.extra.get("unassign"):
+            nobody: Json = {"accountId": None} if self._settings.is_cloud else {"name": None}
+            self._transport.call("PUT", path, body=nobody)
+            done.append("unassigned")
+        elif action.assignee:
             self._transport.call("PUT", path, body=self._user(action.assignee))
             done.append(f"assignee {action.assignee}")
         if action.group:

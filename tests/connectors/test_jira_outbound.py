@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,124 @@ def test_check_existing_writes_when_no_marker(jira: responses.RequestsMock) -> N
     assert (outcome.skipped, outcome.remote_id) == (False, "10451")
 
 
+# --- public replies and group mentions ----------------------------------------------------
+
+CUSTOMER = "qm:customer-1"
+REPLY = action(
+    ActionKind.NOTE,
+    text="Did the fix work for you?",
+    mention=(CUSTOMER,),
+    extra={"public": True},
+)
+PUBLIC_MARKER = f"{{color:#97a0af}}~ref tco:{AID}~{{color}}"
+
+
+def test_public_reply_on_jsm_is_a_public_request_comment(jira: responses.RequestsMock) -> None:
+    jira.post(
+        f"{CLOUD}/rest/servicedeskapi/request/SD-42/comment",
+        json=recorded("jsm_comment_public_created.json"),
+        status=201,
+        match=[
+            body(
+                {
+                    "body": f"[~accountid:{CUSTOMER}] Did the fix work for you?\n\n"
+                    + PUBLIC_MARKER,
+                    "public": True,
+                }
+            )
+        ],
+    )
+    assert cloud().perform([REPLY]) == [Outcome(AID, True, "public reply written", "10460")]
+
+
+def test_public_reply_on_jira_software_is_an_unrestricted_comment(
+    jira: responses.RequestsMock,
+) -> None:
+    jira.post(
+        f"{DC}/rest/api/2/issue/SD-42/comment",
+        json=recorded("comment_created_public.json"),
+        status=201,
+        match=[body({"body": f"[~carol] Did the fix work for you?\n\n{PUBLIC_MARKER}"})],
+    )
+    reply = replace(REPLY, mention=("carol",))
+    [outcome] = datacenter().perform([reply])  # TCO_JIRA_INTERNAL_NOTE=role:Developers
+    assert (outcome.detail, outcome.remote_id) == ("public reply written", "20320")
+
+
+def test_check_existing_finds_a_public_reply_by_its_reference(
+    jira: responses.RequestsMock,
+) -> None:
+    jira.get(
+        f"{CLOUD}/rest/api/2/issue/SD-42/comment",
+        json=recorded("comments_with_public_marker.json"),
+        match=[query({"orderBy": "-created", "maxResults": "50"})],
+    )
+    [outcome] = cloud().perform([REPLY], check_existing=True)
+    assert outcome == Outcome(AID, True, "public reply already written", "10460", skipped=True)
+
+
+def test_check_existing_writes_a_public_reply_not_found(jira: responses.RequestsMock) -> None:
+    jira.get(
+        f"{CLOUD}/rest/api/2/issue/SD-42/comment",
+        json=recorded("comments_with_marker.json"),  # only another action's internal note
+    )
+    jira.post(
+        f"{CLOUD}/rest/servicedeskapi/request/SD-42/comment",
+        json=recorded("jsm_comment_public_created.json"),
+        status=201,
+        match=[matchers.json_params_matcher({"public": True}, strict_match=False)],
+    )
+    other = replace(REPLY, id="tco-ffffffffffffffffffff")
+    [outcome] = cloud().perform([other], check_existing=True)
+    assert (outcome.skipped, outcome.remote_id) == (False, "10460")
+
+
+def test_a_false_public_flag_is_an_internal_note(jira: responses.RequestsMock) -> None:
+    jira.post(
+        f"{CLOUD}/rest/servicedeskapi/request/SD-42/comment",
+        json=recorded("jsm_comment_created.json"),
+        status=201,
+        match=[body({"body": f"Nudge\n\n~tco:{AID}~", "public": False})],
+    )
+    cloud().perform([action(ActionKind.NOTE, text="Nudge", extra={"public": False})])
+
+
+def test_group_mentions_are_written_as_the_group_name(jira: responses.RequestsMock) -> None:
+    jira.post(
+        f"{CLOUD}/rest/servicedeskapi/request/SD-42/comment",
+        json=recorded("jsm_comment_created.json"),
+        status=201,
+        match=[
+            body(
+                {
+                    "body": f"[~accountid:{ANN}] (group: L2 Network) Pickup overdue\n\n~tco:{AID}~",
+                    "public": False,
+                }
+            )
+        ],
+    )
+    note = action(ActionKind.NOTE, text="Pickup overdue", mention=(ANN, "group:L2 Network"))
+    cloud().perform([note])
+
+
+def test_group_mentions_on_dc_are_never_user_mentions(jira: responses.RequestsMock) -> None:
+    jira.post(
+        f"{DC}/rest/api/2/issue/SD-42/comment",
+        json=recorded("comment_created_restricted.json"),
+        status=201,
+        match=[
+            body(
+                {
+                    "body": f"(group: Service Desk) [~jdoe] Pickup overdue\n\n~tco:{AID}~",
+                    "visibility": {"type": "role", "value": "Developers"},
+                }
+            )
+        ],
+    )
+    note = action(ActionKind.NOTE, text="Pickup overdue", mention=("group:Service Desk", "jdoe"))
+    datacenter().perform([note])
+
+
 # --- assign, fields, labels ---------------------------------------------------------------
 
 
@@ -187,6 +306,32 @@ def test_assign_on_dc_sends_name_and_sets_the_group_field(jira: responses.Reques
         match=[body({"fields": {"customfield_10500": {"value": "L2 Network"}}})],
     )
     datacenter().perform([action(ActionKind.ASSIGN, assignee="jdoe", group="L2 Network")])
+
+
+def test_unassign_on_cloud_sends_a_null_account_id(jira: responses.RequestsMock) -> None:
+    jira.put(
+        f"{CLOUD}/rest/api/2/issue/SD-42/assignee",
+        status=204,
+        match=[body({"accountId": None})],
+    )
+    [outcome] = cloud().perform([action(ActionKind.ASSIGN, extra={"unassign": True})])
+    assert (outcome.ok, outcome.detail) == (True, "unassigned")
+
+
+def test_unassign_on_dc_sends_a_null_name_and_moves_the_group(
+    jira: responses.RequestsMock,
+) -> None:
+    jira.put(f"{DC}/rest/api/2/issue/SD-42/assignee", status=204, match=[body({"name": None})])
+    jira.put(
+        f"{DC}/rest/api/2/issue/SD-42",
+        status=204,
+        match=[body({"fields": {"customfield_10500": {"value": "Service Desk"}}})],
+    )
+    unassign = action(ActionKind.ASSIGN, group="Service Desk", extra={"unassign": True})
+    [outcome] = datacenter().perform([unassign])
+    assert outcome.detail == "unassigned, group Service Desk"
+    assert [c.request.method for c in jira.calls] == ["PUT", "PUT"]
+    assert str(jira.calls[0].request.url).endswith("/assignee")
 
 
 def test_assign_group_to_components(jira: responses.RequestsMock) -> None:
