@@ -5,6 +5,11 @@ Modules: :mod:`.settings` (environment variables, documented there), :mod:`.inbo
 :mod:`.template` (the trigger body template), :mod:`.plan` (actions → one batched update and
 tag changes), :mod:`.tasks` (follow-up tickets, Help Center drafts), :mod:`.outbound`
 (``perform``, ``open_tickets``), :mod:`.http` (the one HTTP seam).
+
+Rule conventions honoured on write-back (see :mod:`.plan`): a NOTE with ``extra["public"]`` is
+a public reply (``comment.public: true``, never merged with an internal note), an ASSIGN with
+``extra["unassign"]`` sends ``assignee_id: null``, and a ``group:<id>`` mention is written as
+``group <id>`` in the text, never as a user mention.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Write-back and reconcile: ``perform`` and ``open_tickets`` over a :data:`~.http.Send`.
 
-``perform`` sends, in this order and only what is needed: (with ``check_existing``, when a
-note is among the actions) the ticket's latest comments, the one batched ticket update, the
-tag additions, the tag removals, then each task. Any failure raises (retryable or permanent,
-decided by the shared table), and the job is retried with ``check_existing``: the update's
-``tco:<id>`` markers make it skip what landed, and tags, assignments, fields and statuses are
-safe to set twice. Only the newest page of comments (100) is searched for markers, which is
-where an earlier attempt's note lies.
+``perform`` sends, in this order and only what is needed: (with ``check_existing``, when a note
+is among the actions) the ticket's latest comments, the one batched ticket update (and a second
+one holding only a public reply when an internal note is due too: an update carries one
+comment, see :mod:`.plan`), the tag additions, the tag removals, then each task. Any failure
+raises (retryable or permanent, decided by the shared table), and the job is retried with
+``check_existing``: the ``tco:<id>`` markers (``ref tco:<id>`` on a public reply) make it skip
+what landed, and tags, assignments, fields and statuses are safe to set twice. Only the newest
+page of comments (100) is searched for markers, which is where an earlier attempt's note lies.
 
 ``open_tickets`` uses Export Search Results (``/api/v2/search/export.json?query=type:ticket
 status<solved``, cursor pages via ``links.next``) rather than the Search API, which stops at
@@ -55,7 +56,7 @@ def perform(
         bot=settings.bot_user_id,
     )
     outcomes.update({i: Outcome(i, ok=False, detail=why) for i, why in plan.rejected.items()})
-    outcomes.update(_send_update(send, ticket, plan))
+    outcomes.update(_send_updates(send, ticket, plan))
     outcomes.update(_send_tags(send, ticket, plan))
     for task in plan.tasks:
         outcomes[task.id] = create_task(send, task, settings.kb_article)
@@ -83,22 +84,20 @@ def _marked(send: Send, ticket: str) -> set[str]:
     return found
 
 
-def _send_update(send: Send, ticket: str, plan: Plan) -> dict[str, Outcome]:
-    if not plan.update:
-        return {}
+def _send_updates(send: Send, ticket: str, plan: Plan) -> dict[str, Outcome]:
+    """The ticket update, then (when an internal note and a public reply are both due) the
+    update holding the reply: one comment per update."""
     path = f"/api/v2/tickets/{ticket}.json"
-    answer = send(ApiRequest("PUT", path, body={"ticket": plan.update}))
-    comment_id = _comment_id(answer)
-    notes = {note.id for note in plan.notes}
-    return {
-        action_id: Outcome(
-            action_id,
-            ok=True,
-            detail=f"PUT {path}",
-            remote_id=comment_id if action_id in notes else None,
-        )
-        for action_id in plan.update_ids
-    }
+    outcomes: dict[str, Outcome] = {}
+    for update in plan.updates:
+        answer = send(ApiRequest("PUT", path, body={"ticket": update.body}))
+        comment_id = _comment_id(answer)
+        for action_id in update.ids:
+            remote_id = comment_id if action_id in update.comment_ids else None
+            outcomes[action_id] = Outcome(
+                action_id, ok=True, detail=f"PUT {path}", remote_id=remote_id
+            )
+    return outcomes
 
 
 def _comment_id(answer: ApiResponse) -> str | None:

@@ -6,18 +6,29 @@ accepts goes into ONE ``PUT /api/v2/tickets/{id}.json``:
 * NOTE → ``comment: {body, public: false}``; several notes share one comment. Mentions are
   written into the text as ``@Name (Zendesk user <id>)``: API comments have no mention markup
   that notifies, so agents see their name and admins can notify with a trigger on the note.
+  Zendesk has no group mention either: a ``group:<id>`` mention is written as ``group <id>``.
   With a bot user configured the note gets ``author_id`` = bot, so its own notes come back as
   ``bridge`` events and trigger nothing.
-* ASSIGN → ``assignee_id`` / ``group_id``; SET_FIELD → ``custom_fields`` (``custom_field:<id>``
-  or a bare id) or one of a few standard fields; SET_OWNER in field mode → ``custom_fields``;
-  TRANSITION → ``status`` (canonical → Zendesk: on_hold → hold, resolved → solved).
+* NOTE with ``extra["public"]`` → a public reply, ``comment: {body, public: true}``. An update
+  holds one comment, so a public reply never shares it with an internal note: when both are
+  due, the internal note rides in the update and the replies follow in a second update that
+  holds only their comment. A reply's text carries no mention line (the requester is notified
+  by the reply itself, and user ids are not for customers).
+* ASSIGN → ``assignee_id`` / ``group_id``; with ``extra["unassign"]`` → ``assignee_id: null``
+  (and ``group_id`` when a group is given). SET_FIELD → ``custom_fields``
+  (``custom_field:<id>`` or a bare id) or one of a few standard fields; SET_OWNER in field mode
+  → ``custom_fields``; TRANSITION → ``status`` (canonical → Zendesk: on_hold → hold,
+  resolved → solved).
 
-When the update carries a comment, its last lines are ``tco:<action id>`` for every action in
-the update, so a retry can see that the whole update already landed. Tags never go into the
-update (``tags`` there replaces the list): ADD_LABEL, REMOVE_LABEL and SET_OWNER in tag mode
-(``tco_owner_<id>`` added, the previous owner's removed) become one ``PUT`` and one ``DELETE``
-on ``/tags.json``. CREATE_TASK is left to :mod:`.tasks`. An action that cannot be expressed
-(no text, unknown field or status) is rejected with a reason and sends nothing.
+When an internal note is in the update, the comment's last lines are ``tco:<action id>`` for
+every action in the update, so a retry can see that the whole update already landed. A public
+reply is read by the customer, so it carries only its own reference, one last line
+``ref tco:<action id>`` per reply; the other changes of an update that carries a reply and no
+internal note are not marked, and a retry sets them again, which is harmless. Tags never go
+into the update (``tags`` there replaces the list): ADD_LABEL, REMOVE_LABEL and SET_OWNER in
+tag mode (``tco_owner_<id>`` added, the previous owner's removed) become one ``PUT`` and one
+``DELETE`` on ``/tags.json``. CREATE_TASK is left to :mod:`.tasks`. An action that cannot be
+expressed (no text, unknown field or status) is rejected with a reason and sends nothing.
 """
 
 from __future__ import annotations
@@ -33,17 +44,31 @@ from .formats import CANONICAL_TO_ZENDESK, api_id
 
 OWNER_TAG_PREFIX = "tco_owner_"
 MARKER_PREFIX = "tco:"
-MARKER = re.compile(r"(?m)^\s*tco:(\S+)\s*$")
+REPLY_MARKER_PREFIX = "ref tco:"
+MARKER = re.compile(r"(?m)^\s*(?:ref\s+)?tco:(\S+)\s*$")
+GROUP_PREFIX = "group:"
 STANDARD_FIELDS = frozenset({"priority", "type", "subject", "due_at", "external_id"})
 
 
 @dataclass
+class Update:
+    """One ``PUT /api/v2/tickets/{id}.json``: its ``ticket`` body, the actions it carries, and
+    those whose result is the comment it creates."""
+
+    body: dict[str, Any]
+    ids: list[str]
+    comment_ids: list[str]
+
+
+@dataclass
 class Plan:
-    """What to send for one ticket; ``done`` lists the actions each part carries."""
+    """What to send for one ticket; each part lists the actions it carries."""
 
     update: dict[str, Any] = field(default_factory=dict)
     update_ids: list[str] = field(default_factory=list)
     notes: list[Action] = field(default_factory=list)
+    replies: list[Action] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
     tags_add: list[str] = field(default_factory=list)
     tags_remove: list[str] = field(default_factory=list)
     tag_ids: list[str] = field(default_factory=list)
@@ -56,7 +81,7 @@ def owner_tag(user_id: str) -> str:
 
 
 def markers_in(text: str) -> set[str]:
-    """Action ids marked in a comment body (one ``tco:<id>`` per line)."""
+    """Action ids marked in a comment body (one ``tco:<id>`` or ``ref tco:<id>`` per line)."""
     return set(MARKER.findall(text))
 
 
@@ -66,9 +91,29 @@ def build_plan(actions: Sequence[Action], *, owner_field: str | None, bot: str |
         reason = _add(plan, action, owner_field)
         if reason:
             plan.rejected[action.id] = reason
+    _updates(plan, bot)
+    return plan
+
+
+def is_public(action: Action) -> bool:
+    return bool(action.extra.get("public"))
+
+
+def _updates(plan: Plan, bot: str | None) -> None:
+    """The update (fields + internal note, or fields + replies), then the replies' own update
+    when an internal note took the first one's comment."""
+    notes = [n.id for n in plan.notes]
+    replies = [r.id for r in plan.replies]
     if plan.notes:
         plan.update["comment"] = _comment(plan, bot)
-    return plan
+    elif plan.replies:
+        plan.update["comment"] = _reply(plan.replies, bot)
+        notes, replies = replies, []
+        plan.update_ids += notes
+    if plan.update:
+        plan.updates.append(Update(plan.update, plan.update_ids, notes))
+    if replies:
+        plan.updates.append(Update({"comment": _reply(plan.replies, bot)}, replies, replies))
 
 
 def _add(plan: Plan, action: Action, owner_field: str | None) -> str | None:
@@ -83,7 +128,9 @@ def _add(plan: Plan, action: Action, owner_field: str | None) -> str | None:
     if action.kind is ActionKind.SET_OWNER and owner_field is None:
         return _owner_tags(plan, action)
     reason = _update_part(plan.update, action, owner_field)
-    if reason is None:
+    if reason is None and action.kind is ActionKind.NOTE and is_public(action):
+        plan.replies.append(action)
+    elif reason is None:
         plan.update_ids.append(action.id)
         if action.kind is ActionKind.NOTE:
             plan.notes.append(action)
@@ -111,6 +158,11 @@ def _update_part(update: dict[str, Any], action: Action, owner_field: str | None
 
 
 def _assign(update: dict[str, Any], action: Action) -> str | None:
+    if action.extra.get("unassign"):
+        update["assignee_id"] = None
+        if action.group:
+            update["group_id"] = api_id(action.group)
+        return None
     if action.assignee is None and action.group is None:
         return "assign needs an assignee or a group"
     if action.assignee is not None:
@@ -159,14 +211,25 @@ def _append_once(items: list[str], item: str) -> None:
 def _comment(plan: Plan, bot: str | None) -> dict[str, Any]:
     texts = [note_text(note) for note in plan.notes]
     markers = "\n".join(f"{MARKER_PREFIX}{action_id}" for action_id in plan.update_ids)
-    comment: dict[str, Any] = {"body": "\n\n".join(texts) + "\n\n" + markers, "public": False}
+    return _authored({"body": "\n\n".join(texts) + "\n\n" + markers, "public": False}, bot)
+
+
+def _reply(replies: list[Action], bot: str | None) -> dict[str, Any]:
+    """The public comment: the replies' texts, then one ``ref tco:<id>`` line each."""
+    texts = [reply.text or "" for reply in replies]
+    refs = "\n".join(f"{REPLY_MARKER_PREFIX}{reply.id}" for reply in replies)
+    return _authored({"body": "\n\n".join(texts) + "\n\n" + refs, "public": True}, bot)
+
+
+def _authored(comment: dict[str, Any], bot: str | None) -> dict[str, Any]:
     if bot:
         comment["author_id"] = api_id(bot)
     return comment
 
 
 def note_text(note: Action) -> str:
-    """The note's text plus a line naming each mentioned user by name (when known) and id."""
+    """The note's text plus a line naming each mentioned user by name (when known) and id, and
+    each mentioned ``group:<id>`` as ``group <id>``."""
     if not note.mention:
         return note.text or ""
     names = [_mention(user, note) for user in note.mention]
@@ -174,6 +237,8 @@ def note_text(note: Action) -> str:
 
 
 def _mention(user: str, note: Action) -> str:
+    if user.startswith(GROUP_PREFIX):
+        return f"group {user.removeprefix(GROUP_PREFIX)}"
     if user == note.owner and note.owner_name:
         return f"@{note.owner_name} (Zendesk user {user})"
     return f"@Zendesk user {user}"

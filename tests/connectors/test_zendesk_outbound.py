@@ -178,6 +178,154 @@ def test_actions_for_two_tickets_are_refused() -> None:
         zendesk().perform([NOTE, other])
 
 
+# --- public replies, unassign, group mentions ---------------------------------------------
+
+REPLY = action(
+    ActionKind.NOTE,
+    "tco-dddddddddddddddddddd",
+    text="Did the new cartridge help?",
+    mention=("9001",),  # the requester: notified by the reply itself, not named in it
+    extra={"public": True},
+)
+PENDING = action(ActionKind.TRANSITION, "tco-eeeeeeeeeeeeeeeeeeee", status="pending")
+PUT = f"PUT /api/v2/tickets/{TICKET}.json"
+
+
+def put(fake: responses.RequestsMock, answer: str, ticket: dict[str, Any]) -> None:
+    fake.put(
+        TICKET_URL,
+        json=recorded(answer),
+        match=[matchers.json_params_matcher({"ticket": ticket}, strict_match=True)],
+    )
+
+
+def test_public_reply_rides_in_the_update_with_only_its_reference(
+    fake: responses.RequestsMock,
+) -> None:
+    put(
+        fake,
+        "ticket_update_public.json",
+        {
+            "comment": {
+                "body": "Did the new cartridge help?\n\nref tco:tco-dddddddddddddddddddd",
+                "public": True,
+                "author_id": 5005,
+            },
+            "status": "pending",
+        },
+    )
+    assert zendesk().perform([REPLY, PENDING]) == [
+        Outcome(REPLY.id, ok=True, detail=PUT, remote_id="880011"),
+        Outcome(PENDING.id, ok=True, detail=PUT),
+    ]
+
+
+def test_public_reply_and_internal_note_go_in_two_updates(fake: responses.RequestsMock) -> None:
+    put(
+        fake,
+        "ticket_update.json",
+        {
+            "comment": {
+                "body": "Please update the customer.\n@Ada Lovelace (Zendesk user 7001)\n\n"
+                "tco:tco-0f1e2d3c4b5a69788796\n"
+                "tco:tco-eeeeeeeeeeeeeeeeeeee",
+                "public": False,
+                "author_id": 5005,
+            },
+            "status": "pending",
+        },
+    )
+    put(
+        fake,
+        "ticket_update_public.json",
+        {
+            "comment": {
+                "body": "Did the new cartridge help?\n\nref tco:tco-dddddddddddddddddddd",
+                "public": True,
+                "author_id": 5005,
+            }
+        },
+    )
+    outcomes = zendesk().perform([REPLY, NOTE, PENDING])
+    assert outcomes == [
+        Outcome(REPLY.id, ok=True, detail=PUT, remote_id="880011"),
+        Outcome(NOTE.id, ok=True, detail=PUT, remote_id="880002"),
+        Outcome(PENDING.id, ok=True, detail=PUT),
+    ]
+    first, second = (body_of(call)["ticket"]["comment"]["public"] for call in fake.calls)
+    assert (first, second) == (False, True)  # never one comment for both
+
+
+def test_two_public_replies_share_one_public_comment(fake: responses.RequestsMock) -> None:
+    again = action(
+        ActionKind.NOTE, "tco-ffffffffffffffffffff", text="Still there?", extra={"public": True}
+    )
+    put(
+        fake,
+        "ticket_update_public.json",
+        {
+            "comment": {
+                "body": "Did the new cartridge help?\n\nStill there?\n\n"
+                "ref tco:tco-dddddddddddddddddddd\nref tco:tco-ffffffffffffffffffff",
+                "public": True,
+            }
+        },
+    )
+    outcomes = zendesk(TCO_ZENDESK_BOT_USER_ID="").perform([REPLY, again])
+    assert [o.remote_id for o in outcomes] == ["880011", "880011"]
+
+
+def test_check_existing_skips_a_public_reply_by_its_reference(
+    fake: responses.RequestsMock,
+) -> None:
+    fake.get(
+        f"{BASE}/api/v2/tickets/{TICKET}/comments.json",
+        json=recorded("ticket_comments_public_reply.json"),
+        match=[matchers.query_param_matcher({"sort_order": "desc"})],
+    )
+    put(fake, "ticket_update.json", {"status": "pending"})  # unmarked: set again, harmlessly
+    outcomes = zendesk().perform([REPLY, PENDING], check_existing=True)
+    assert outcomes == [
+        Outcome(REPLY.id, ok=True, skipped=True, detail="already in the ticket (tco marker)"),
+        Outcome(PENDING.id, ok=True, detail=PUT),
+    ]
+
+
+def test_unassign_sends_a_null_assignee_and_the_group(fake: responses.RequestsMock) -> None:
+    put(fake, "ticket_update.json", {"assignee_id": None, "group_id": 360011})
+    unassign = action(ActionKind.ASSIGN, "tco-unassign", group="360011", extra={"unassign": True})
+    assert zendesk().perform([unassign]) == [Outcome(unassign.id, ok=True, detail=PUT)]
+
+
+def test_unassign_without_a_group_keeps_the_group(fake: responses.RequestsMock) -> None:
+    put(fake, "ticket_update.json", {"assignee_id": None})
+    assert zendesk().perform([action(ActionKind.ASSIGN, "tco-u", extra={"unassign": True})])[0].ok
+
+
+def test_group_mentions_are_written_as_the_group_id(fake: responses.RequestsMock) -> None:
+    put(
+        fake,
+        "ticket_update.json",
+        {
+            "comment": {
+                "body": "Pickup overdue.\n@Ada Lovelace (Zendesk user 7001), group 360010"
+                "\n\ntco:tco-nudge",
+                "public": False,
+                "author_id": 5005,
+            }
+        },
+    )
+    nudge = action(
+        ActionKind.NOTE,
+        "tco-nudge",
+        text="Pickup overdue.",
+        mention=("7001", "group:360010"),
+        owner="7001",
+        owner_name="Ada Lovelace",
+    )
+    assert zendesk().perform([nudge])[0].remote_id == "880002"
+
+
 # --- tags and the owner mirror -------------------------------------------------------------
 
 
