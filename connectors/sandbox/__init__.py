@@ -6,7 +6,9 @@ tickets with curl, watch the bridge nudge owners in them, and see every rule wor
 :mod:`.db` (SQLite file, schema, transactions), :mod:`.store` (changes and their webhooks),
 :mod:`.webhook` (format, sign, verify, parse — pure), :mod:`.outbox` (sending, resending),
 :mod:`.writeback` (the bridge's actions), :mod:`.api` (the ``/sandbox`` blueprint) and
-:mod:`.connector` (the class the bridge loads).
+:mod:`.connector` (the class the bridge loads). :mod:`.writeback` documents how the rules'
+conventions land: public replies (``extra["public"]``), unassigning (``extra["unassign"]``) and
+``group:<id>`` mentions.
 """
 
 from __future__ import annotations

@@ -5,6 +5,12 @@ the action id, so a second run of the same action (a retried job, a replay) find
 and writes nothing: ``Outcome(skipped=True)``. Every change it makes emits a webhook authored
 by the bot account, which the bridge then marks ``bridge`` and never acts on: the loop guard,
 exercised end to end.
+
+Rule conventions: a NOTE with ``extra["public"]`` is a public comment by the bot (a reply the
+requester sees), else an internal one; mentions are stored as given, ``group:<id>`` entries
+included (the sandbox has no user directory to resolve them against). The action id is kept in
+the comment's ``action_id`` column and the ``performed`` table, never in the text. An ASSIGN
+with ``extra["unassign"]`` sets the assignee to none (and the group, when one is given).
 """
 
 from __future__ import annotations
@@ -35,17 +41,24 @@ def perform(tx: Tx, action: Action, bot: Person) -> Outcome:
 
 def _note(tx: Tx, action: Action, bot: Person) -> Outcome:
     text = _required(action, "text", action.text)
+    public = bool(action.extra.get("public"))
     comment = tx.add_comment(
-        action.ticket, bot, text, public=False, mentions=action.mention, action_id=action.id
+        action.ticket, bot, text, public=public, mentions=action.mention, action_id=action.id
     )
-    return Outcome(action.id, True, "internal note added", comment)
+    return Outcome(
+        action.id, True, "public reply added" if public else "internal note added", comment
+    )
 
 
 def _assign(tx: Tx, action: Action, bot: Person) -> Outcome:
-    if action.assignee is None and action.group is None:
+    unassign = bool(action.extra.get("unassign"))
+    if action.assignee is None and action.group is None and not unassign:
         raise InvalidRequest(f"assign action {action.id} names neither an assignee nor a group")
     changed = []
-    for attribute, value in (("assignee", action.assignee), ("group", action.group)):
+    if unassign and tx.update(action.ticket, bot, "assignee", None):
+        changed.append("assignee=none")
+    assignee = None if unassign else action.assignee
+    for attribute, value in (("assignee", assignee), ("group", action.group)):
         if value is not None and tx.update(action.ticket, bot, attribute, value):
             changed.append(f"{attribute}={value}")
     return Outcome(action.id, True, _said(changed, "already assigned so"))

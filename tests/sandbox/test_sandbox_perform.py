@@ -114,6 +114,62 @@ def test_a_note_is_an_internal_comment_by_the_bot(
     assert json.loads(recorder.sent[0][1])["comment"]["mentions"] == ["alice", "bob"]
 
 
+def test_a_public_note_is_a_public_reply_by_the_bot(
+    sandbox: SandboxConnector, recorder: Recorder, ticket: str
+) -> None:
+    reply = act(
+        ticket, ActionKind.NOTE, text="Did it work?", mention=("carol",), extra={"public": True}
+    )
+    [outcome] = sandbox.perform([reply])
+    assert (outcome.ok, outcome.detail) == (True, "public reply added")
+    [comment] = sandbox.store.ticket(ticket)["comments"]
+    assert (comment["body"], comment["public"], comment["author"]["id"]) == (
+        "Did it work?",  # the action id is kept beside the text, never in it
+        True,
+        "tco-bridge",
+    )
+    assert comment["action_id"] == reply.id and comment["mentions"] == ["carol"]
+    [event] = recorder.parsed(sandbox)
+    assert event.comment is not None and event.comment.public is True
+    assert event.comment.author is not None and event.comment.author.kind is ActorKind.BRIDGE
+    [again] = sandbox.perform([reply], check_existing=True)
+    assert again.skipped and again.remote_id == outcome.remote_id
+
+
+def test_group_mentions_are_stored_as_given(
+    sandbox: SandboxConnector, recorder: Recorder, ticket: str
+) -> None:
+    note = act(ticket, ActionKind.NOTE, text="Pickup overdue", mention=("alice", "group:l2"))
+    sandbox.perform([note])
+    [comment] = sandbox.store.ticket(ticket)["comments"]
+    assert comment["mentions"] == ["alice", "group:l2"] and comment["public"] is False
+    assert json.loads(recorder.sent[0][1])["comment"]["mentions"] == ["alice", "group:l2"]
+
+
+def test_unassign_clears_the_assignee_and_moves_the_group(
+    sandbox: SandboxConnector, recorder: Recorder, ticket: str
+) -> None:
+    sandbox.perform([act(ticket, ActionKind.ASSIGN, 9, assignee="alice")])
+    recorder.sent.clear()
+    unassign = act(ticket, ActionKind.ASSIGN, group="l2", extra={"unassign": True})
+    [outcome] = sandbox.perform([unassign])
+    assert outcome.detail == "assignee=none, group=l2"
+    found = sandbox.store.ticket(ticket)
+    assert (found["assignee"], found["group"]) == (None, "l2")
+    assert [(e.type, e.before, e.after) for e in recorder.parsed(sandbox)] == [
+        (EventType.ASSIGNEE_CHANGED, "alice", None),
+        (EventType.GROUP_CHANGED, "sd", "l2"),
+    ]
+
+
+def test_unassign_of_an_unassigned_ticket_changes_nothing(
+    sandbox: SandboxConnector, recorder: Recorder, ticket: str
+) -> None:
+    [outcome] = sandbox.perform([act(ticket, ActionKind.ASSIGN, extra={"unassign": True})])
+    assert (outcome.ok, outcome.detail) == (True, "already assigned so")
+    assert sandbox.store.ticket(ticket)["assignee"] is None and recorder.sent == []
+
+
 def test_assign_sets_assignee_and_group(
     sandbox: SandboxConnector, recorder: Recorder, ticket: str
 ) -> None:
