@@ -1,0 +1,276 @@
+"""Write-back under a rate limit: 10,000 events for 1,000 Zendesk tickets against a fake Zendesk.
+
+The fake (benchmarks/fake_tool.py, a subprocess on loopback) enforces the smallest plan's
+limits, 200 requests and 100 Update Ticket calls per minute and account, over a sliding window,
+and answers 429 with Retry-After beyond them. To finish in minutes the minute is compressed:
+``--window-s 1`` (default) makes one Zendesk minute last 1 s, i.e. 60x; the bridge's Zendesk
+``write_limits`` (180/minute account, 90/minute Update Ticket) are compressed by the same
+factor for the run. Retry back-off (10 s base) is not compressed.
+
+Each ticket's story is 10 events, queued as the receiver queues them (``EventQueue.push`` with
+``dump_event``), interleaved across tickets (every ticket's first event, then every second...):
+created by the requester in the Service Desk group, a front-line agent's public reply (the agent
+becomes the contact owner), requester reply, internal note, escalation to L2, assignment to an
+engineer, the engineer's note, another public reply, requester reply, internal note. The rules
+are rules/default.yaml: its owner-assigned nudge (a note, one Update Ticket call) and the owner
+mirror (tag ``tco_owner_<id>``, one tags call) are the write-backs; its timers are set but no
+clock runs. Two worker processes (``SimpleWorker`` with RQ's scheduler, as ``tco-bridge worker``)
+drain and write back; the run ends when every event is applied and no write-back job is queued,
+scheduled or running.
+
+Baseline, same run, same fake: the same load with the client-side limiter effectively off
+(write_limits 1,000,000/second), to show the 429s it prevents and that retries still land.
+Targets: 0 429s, 0 parked write-backs.
+
+    python benchmarks/writeback.py [--tickets 1000] [--events-per-ticket 10] [--window-s 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import fake_tool
+import redis
+from common import ROOT, private_redis
+from limits import parse_many
+from rq import Queue
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.serializers import JSONSerializer
+
+from connectors.zendesk import WRITE_LIMITS
+from tco_bridge import failed, keys
+from tco_bridge.events import (
+    Actor,
+    ActorKind,
+    Comment,
+    EventType,
+    Snapshot,
+    Status,
+    TicketEvent,
+    dump_event,
+)
+from tco_bridge.queueing import EventQueue
+from tco_bridge.writeback import CLAIMED
+
+QUEUE = "bench-wb"
+SHARDS = 8
+SERVICE_DESK = "8447320466430"  # rules/default.yaml: service_desk's Zendesk group id
+L2 = "8447320466431"
+LIMITER_OFF = {"account": "1000000/second"}
+
+
+def scaled_limits(window_s: int) -> dict[str, str]:
+    """The Zendesk connector's own write limits with one minute lasting ``window_s`` seconds."""
+    out = {}
+    for scope, text in WRITE_LIMITS.items():
+        parts = []
+        for item in parse_many(text):
+            seconds = item.get_expiry() * window_s / 60
+            if seconds != int(seconds) or seconds < 1:
+                raise SystemExit(f"--window-s {window_s} does not scale {text!r} to whole seconds")
+            parts.append(f"{item.amount} per {int(seconds)} second")
+        out[scope] = ";".join(parts)
+    return out
+
+
+def story(n: int, count: int, t0: datetime) -> list[TicketEvent]:
+    """``count`` events of Zendesk ticket ``n``: an owner is set by the second one."""
+    tid = str(10_000 + n)
+    customer = Actor(str(2_000_000 + n), ActorKind.REQUESTER, f"Customer {n}")
+    agent = Actor(str(3_000 + n % 40), ActorKind.AGENT, f"Agent {n % 40}")
+    engineer = Actor(str(4_000 + n % 10), ActorKind.AGENT, f"Engineer {n % 10}")
+    snap = Snapshot(
+        status=Status.NEW,
+        priority="normal",
+        group=SERVICE_DESK,
+        requester=customer.id,
+        summary=f"Printer {n} on fire",
+        created_at=t0,
+    )
+
+    def event(i: int, kind: EventType, actor: Actor, **kw: Any) -> TicketEvent:
+        at = t0 + timedelta(minutes=i)
+        return TicketEvent("zendesk", tid, kind, at, f"z{tid}-{i}", actor=actor, **kw)
+
+    def comment(i: int, actor: Actor, body: str, public: bool) -> TicketEvent:
+        c = Comment(f"c{tid}-{i}", body, public, actor)
+        return event(i, EventType.COMMENT_ADDED, actor, comment=c)
+
+    events = [
+        event(0, EventType.CREATED, customer, snapshot=snap),
+        comment(1, agent, "Hello, we are looking into it.", True),
+        comment(2, customer, "It is still smoking.", True),
+        comment(3, agent, "checked the spooler", False),
+        event(4, EventType.GROUP_CHANGED, agent, before=SERVICE_DESK, after=L2),
+        event(5, EventType.ASSIGNEE_CHANGED, engineer, after=engineer.id, after_name="Engineer"),
+        comment(6, engineer, "Cause: a stale driver profile; replaced it.", False),
+        comment(7, agent, "Update: a fix is being deployed.", True),
+        comment(8, customer, "Thanks, waiting.", True),
+        comment(9, agent, "told the customer", False),
+    ]
+    while len(events) < count:  # more per ticket: alternate notes and replies
+        i = len(events)
+        events.append(comment(i, agent if i % 2 else customer, f"message {i}", i % 2 == 0))
+    return events[:count]
+
+
+def queue_events(client: redis.Redis, tickets: int, per_ticket: int) -> int:
+    queue = Queue(QUEUE, connection=client, serializer=JSONSerializer)
+    eq = EventQueue(client, queue, SHARDS, 3600)
+    t0 = datetime.now(UTC) - timedelta(hours=1)
+    stories = [story(n, per_ticket, t0) for n in range(tickets)]
+    pushed = 0
+    for i in range(per_ticket):  # interleaved, as live traffic arrives
+        for n, events in enumerate(stories):
+            e = events[i]
+            eq.push("zendesk", f"d{n}-{i}", e.ticket_key, [dump_event(e)], "x")
+            pushed += 1
+    return pushed
+
+
+@dataclass
+class Run:
+    events: int
+    applied_s: float
+    done_s: float
+    stats: dict[str, Any]
+    parked: int
+    failed_jobs: int
+    owners: int
+
+
+def quiet(client: redis.Redis, queue: Queue) -> tuple[bool, bool]:
+    """(every event applied, and no write-back left anywhere)."""
+    applied = all(client.xlen(keys.stream(s)) == 0 for s in range(SHARDS)) and not any(
+        client.exists(keys.pending(s)) for s in range(SHARDS)
+    )
+    idle = (
+        applied
+        and client.llen(keys.OUTBOX) == 0
+        and client.zcard(CLAIMED) == 0
+        and queue.count == 0
+        and ScheduledJobRegistry(queue=queue).count == 0
+        and StartedJobRegistry(queue=queue).count == 0
+    )
+    return applied, idle
+
+
+def run(url: str, fake: str, limits: dict[str, str], args: argparse.Namespace) -> Run:
+    client = redis.Redis.from_url(url)
+    client.flushall()
+    fake_tool.reset(fake)
+    pushed = queue_events(client, args.tickets, args.events_per_ticket)
+    queue = Queue(QUEUE, connection=client, serializer=JSONSerializer)
+    worker = [sys.executable, str(ROOT / "benchmarks/writeback_worker.py")]
+    started = time.perf_counter()
+    procs = [
+        subprocess.Popen([*worker, url, QUEUE, fake, json.dumps(limits)], cwd=ROOT)
+        for _ in range(args.workers)
+    ]
+    applied_s = done_s = None
+    settled = 0
+    try:
+        while settled < 2:  # idle on two polls in a row
+            elapsed = time.perf_counter() - started
+            if elapsed > args.timeout:
+                raise SystemExit(f"not done after {args.timeout} s: {fake_tool.stats(fake)}")
+            if any(p.poll() is not None for p in procs):
+                raise SystemExit("a worker process exited")
+            applied, idle = quiet(client, queue)
+            if applied and applied_s is None:
+                applied_s = elapsed
+            settled = settled + 1 if idle else 0
+            if idle and settled == 1:
+                done_s = elapsed
+            time.sleep(0.2)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    assert applied_s is not None and done_s is not None
+    stats = fake_tool.stats(fake)
+    saved = len(list(client.scan_iter(match="tco:ticket:*", count=1000)))
+    assert saved == args.tickets, f"{saved} ticket states saved for {args.tickets} tickets"
+    return Run(
+        events=pushed,
+        applied_s=applied_s,
+        done_s=done_s,
+        stats=stats,
+        parked=int(client.hlen(failed.FAILED)),
+        failed_jobs=FailedJobRegistry(queue=queue).count,
+        owners=len(stats["owner_tagged"]),
+    )
+
+
+def report(name: str, r: Run, tickets: int) -> None:
+    writes = [r.stats["writes_by_ticket"].get(str(10_000 + n), 0) for n in range(tickets)]
+    print(
+        f"{name:28}{r.events / r.done_s:10.0f}{r.done_s:9.1f}{r.applied_s:9.1f}"
+        f"{statistics.fmean(writes):8.2f}{max(writes):6d}{sum(r.stats['requests'].values()):8d}"
+        f"{r.stats['refused_429']:7d}{r.parked:8d}{r.failed_jobs:8d}{r.owners:8d}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tickets", type=int, default=1_000)
+    parser.add_argument("--events-per-ticket", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--window-s", type=int, default=1, help="real seconds one Zendesk minute lasts (60x: 1)"
+    )
+    parser.add_argument("--timeout", type=float, default=150, help="seconds per run, at most")
+    args = parser.parse_args()
+    limits = scaled_limits(args.window_s)
+    with private_redis() as server, fake_tool.running(args.window_s) as fake:
+        base = run(server.url, fake, LIMITER_OFF, args)
+        real = run(server.url, fake, limits, args)
+
+    scale = 60 / args.window_s
+    print(
+        f"{args.tickets * args.events_per_ticket:,} events over {args.tickets:,} Zendesk tickets, "
+        f"rules/default.yaml, {args.workers} worker processes (SimpleWorker + RQ scheduler)"
+    )
+    print(
+        f"fake Zendesk: {fake_tool.ACCOUNT_PER_MINUTE} requests and {fake_tool.UPDATE_PER_MINUTE} "
+        f"Update Ticket per {args.window_s} s (one minute compressed {scale:.0f}x); "
+        f"bridge write_limits: {limits}"
+    )
+    print(
+        f"{'':28}{'events/s':>10}{'done s':>9}{'apply s':>9}{'writes/ticket':>14}"
+        f"{'reqs':>8}{'429s':>7}{'parked':>8}{'failed':>8}{'owners':>8}"
+    )
+    print(f"{'':28}{'':>10}{'':>9}{'':>9}{'mean':>8}{'max':>6}")
+    report("baseline, limiter off", base, args.tickets)
+    report("tco-bridge write limits", real, args.tickets)
+    ratio = (real.events / real.done_s) / (base.events / base.done_s)
+    ok = real.stats["refused_429"] == 0 and real.parked == 0 and real.owners == args.tickets
+    print(
+        f"ratio events/s limits/baseline: {ratio:.2f}; 429s {real.stats['refused_429']} vs "
+        f"{base.stats['refused_429']} (target 0 429s, 0 parked, every owner mirrored: "
+        f"{'meets' if ok else 'MISSES'})"
+    )
+    print(
+        "events/s and 'done s' run from worker start until every write-back landed; 'apply s' "
+        "until every event was applied (both include worker start-up); writes/ticket = PUT/POST/"
+        "DELETE that landed; reqs = every request, 429s included; failed = RQ failed jobs; "
+        "owners = tickets whose owner tag landed"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""One worker process for the write-back benchmark: what ``tco-bridge worker`` runs, aimed at
+the fake Zendesk, with the connector's write limits replaced for the run.
+
+python writeback_worker.py REDIS_URL QUEUE FAKE_URL LIMITS_JSON
+
+A SimpleWorker with RQ's scheduler on (rate-limited write-backs come back via ``enqueue_in``),
+the rules file rules/default.yaml (``TCO_RULES``'s default), and the Zendesk connector built
+from ``ZendeskSettings`` directly: ``TCO_ZENDESK_URL`` only accepts ``https://`` origins and
+the fake speaks plain HTTP on loopback. ``write_limits`` is a class attribute with no setting
+to override it, so a benchmark-only subclass carries the run's limits (LIMITS_JSON, e.g. the
+connector's own limits with the minute compressed like the fake's). Runs until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Mapping
+from typing import ClassVar
+
+from common import ROOT  # noqa: F401  (puts the project on sys.path)
+from rq import SimpleWorker
+
+from connectors.zendesk import ZendeskConnector, ZendeskSettings
+from tco_bridge.config import Settings
+from tco_bridge.runtime import Runtime, install
+
+BOT_USER_ID = "5005"
+
+
+def connector(fake_url: str, limits: Mapping[str, str]) -> ZendeskConnector:
+    class BenchZendesk(ZendeskConnector):
+        write_limits: ClassVar[Mapping[str, str]] = dict(limits)
+
+    settings = ZendeskSettings(
+        base_url=fake_url,
+        email="bridge@bench.test",
+        api_token="bench-token",
+        webhook_secret="bench-secret",
+        bot_user_id=BOT_USER_ID,
+    )
+    return BenchZendesk(settings)
+
+
+def main() -> None:
+    url, queue, fake_url, limits = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+    settings = Settings.from_env(
+        {"TCO_CONNECTORS": "zendesk", "TCO_QUEUE": queue, "TCO_LOG_LEVEL": "ERROR"}
+    )
+    runtime = Runtime(
+        settings=settings, redis_url=url, connectors={"zendesk": connector(fake_url, limits)}
+    )
+    runtime.rules_source.current()  # load rules/default.yaml now, as Runtime.build does
+    install(runtime)
+    # one warning per 429 retry would flood the report; the fake counts 429s itself
+    logging.getLogger("tco_bridge").setLevel(logging.ERROR)
+    worker = SimpleWorker(
+        [runtime.queue], connection=runtime.redis, serializer=runtime.queue.serializer
+    )
+    worker.work(with_scheduler=True, logging_level="ERROR")
+
+
+if __name__ == "__main__":
+    main()
