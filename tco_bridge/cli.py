@@ -111,6 +111,36 @@ def run(data_dir: Path | None) -> None:
     sys.exit(manager.returncode)
 
 
+@main.command()
+@click.option("--connector", "names", multiple=True, help="only this connector (repeatable)")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.pass_context
+def reconcile(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
+    """Re-read open tickets from the tool and heal state and timers lost with webhooks.
+
+    Safe to repeat: nothing is written back twice. Run it on a schedule with
+    TCO_RECONCILE_INTERVAL (seconds) and the clock process.
+    """
+    import json as jsonlib
+
+    from .reconcile import reconcile as run_reconcile
+
+    rt = _runtime(ctx)
+    for name in names or tuple(rt.connectors):
+        report = run_reconcile(rt, name, rt.now())
+        if as_json:
+            click.echo(jsonlib.dumps(report.to_json()))
+            continue
+        click.echo(
+            f"{name}: {report.listed} open in the tool, {report.new} new here, "
+            f"{report.queued} snapshots queued, {report.timers_restored} timers restored"
+        )
+        if report.missing_in_tool:
+            click.echo(
+                f"  open here but not listed by the tool: {', '.join(report.missing_in_tool)}"
+            )
+
+
 def _mount(group: click.Group, module: str, attr: str, name: str | None = None) -> None:
     """Attach a command that lives with its feature, so each stays in its own module."""
     mod: Any = __import__(module, fromlist=[attr])

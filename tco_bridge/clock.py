@@ -51,11 +51,28 @@ class Clock:
 
             for agent in expire(self.runtime, self.now()):
                 log.info("%s is back (the away period ended): their tickets were told", agent)
+            self._schedule_reconcile()
 
             # Write-backs a crashed drain job committed but never queued.
             dispatch_outbox(self.runtime)
             self.runtime.redis.set(keys.heartbeat("clock"), time.time())
         return fired
+
+    def _schedule_reconcile(self) -> None:
+        """Queue a reconcile of every connector once per interval, whichever clock gets there
+        first (a Redis key with the interval as its lifetime is the token)."""
+        interval = self.runtime.settings.reconcile_interval
+        if not interval:
+            return
+        if self.runtime.redis.set(keys.PREFIX + ":reconcile:due", "1", nx=True, ex=interval):
+            for name in self.runtime.connectors:
+                self.runtime.queue.enqueue(
+                    "tco_bridge.reconcile.reconcile_job",
+                    name,
+                    job_id=f"tco-reconcile-{name}",
+                    job_timeout=max(interval, 600),
+                    result_ttl=interval,
+                )
 
     def run(self, stop: Callable[[], bool] = lambda: False) -> None:
         log.info("clock running: %d timers pending", self.timers.pending())

@@ -30,6 +30,7 @@ LOG_LEVEL = "TCO_LOG_LEVEL"
 QUEUE = "TCO_QUEUE"
 BATCH_SIZE = "TCO_BATCH_SIZE"
 WRITE_RETRIES = "TCO_WRITE_RETRIES"
+RECONCILE_INTERVAL = "TCO_RECONCILE_INTERVAL"
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
 _TRUE = {"1", "true", "yes", "on"}
@@ -87,6 +88,8 @@ class Settings:
     queue: str = "tco"
     batch_size: int = 100
     write_retries: int = 8
+    #: Seconds between scheduled reconcile runs of every connector; 0 = only on demand.
+    reconcile_interval: int = 0
     #: The captured environment, for connectors' own keys. Never printed.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -115,5 +118,6 @@ class Settings:
             queue=env.get(QUEUE) or "tco",
             batch_size=_int(env, BATCH_SIZE, 100),
             write_retries=_int(env, WRITE_RETRIES, 8, minimum=0),
+            reconcile_interval=_int(env, RECONCILE_INTERVAL, 0, minimum=0),
             env=env,
         )

@@ -27,6 +27,9 @@ from .ownership import Model, OwnershipPolicy, OwnerTrigger
 HISTORY_LIMIT = 100
 CANDIDATE_LIMIT = 20
 SEEN_LIMIT = 500
+#: ``field.changed`` with this field carries a full snapshot and no single change (reconcile,
+#: Zendesk trigger bodies).
+SNAPSHOT_FIELD = "snapshot"
 OPEN_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD})
 
 
@@ -339,8 +342,8 @@ def _on_priority(state: TicketState, event: TicketEvent) -> TicketState:
 
 
 def _on_field(state: TicketState, event: TicketEvent) -> TicketState:
-    if not event.field:
-        return state
+    if not event.field or event.field == SNAPSHOT_FIELD:
+        return state  # a whole-ticket snapshot: already applied from event.snapshot
     name = "tags" if event.field in ("tags", "labels") else f"field:{event.field}"
     value: Any = event.after
     if name == "tags" and isinstance(event.after, str):

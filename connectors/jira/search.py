@@ -30,6 +30,7 @@ def _issues(page: Any) -> list[Json]:
 
 def _cloud(transport: Transport, jql: str, fields: str, size: int) -> Iterator[Json]:
     token: str | None = None
+    seen: set[str] = set()
     while True:
         params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": size}
         if token:
@@ -37,8 +38,9 @@ def _cloud(transport: Transport, jql: str, fields: str, size: int) -> Iterator[J
         page = obj(transport.call("GET", "/rest/api/2/search/jql", params=params))
         yield from _issues(page)
         token = page.get("nextPageToken")
-        if not token or page.get("isLast") is True:
-            return
+        if not token or page.get("isLast") is True or token in seen:
+            return  # a repeated token would page forever: stop rather than loop
+        seen.add(token)
 
 
 def _datacenter(transport: Transport, jql: str, fields: str, size: int) -> Iterator[Json]:

@@ -1,0 +1,120 @@
+"""Reconcile: heal the bridge's state from the ticket tool, the system of record.
+
+Webhooks get lost (an outage, a disabled webhook, a Redis restored from an old snapshot).
+``reconcile`` lists the tool's open tickets through the connector and, for each one, queues a
+``field.changed`` event with ``field="snapshot"`` carrying what the tool says now, keyed by the
+ticket's own update time. It travels the normal path (shard stream → drain job), so:
+
+* a ticket the bridge never saw gets a ``ticket.created`` from the snapshot (owner, timers and
+  rules follow as for a webhook);
+* a ticket whose status, priority, assignee or group drifted is corrected (last writer wins
+  by the tool's timestamps, so a newer webhook is never overwritten by an older listing);
+* running it again with nothing changed is a no-op: the event key repeats, so it is a
+  duplicate; and every action keeps its deterministic id, so nothing is written twice.
+
+It also re-adds each known ticket's timers to the sorted set (ZADD is idempotent), which heals
+timers lost with a Redis restore, and reports tickets open here that the tool no longer lists.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from . import keys
+from .connector import TicketRecord
+from .events import EventType, TicketEvent, dump_event
+from .runtime import Runtime, current
+from .state import SNAPSHOT_FIELD
+from .state_codec import decode
+from .timers import TimerStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Report:
+    connector: str
+    listed: int = 0
+    new: int = 0
+    queued: int = 0
+    timers_restored: int = 0
+    missing_in_tool: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def snapshot_event(connector: str, record: TicketRecord, *, known: bool) -> TicketEvent:
+    """A ``ticket.created`` for a ticket the bridge never saw (so ownership starts as for a
+    webhook), else a ``field.changed`` snapshot at the tool's last update time."""
+    if not known:
+        at = record.snapshot.created_at or record.updated_at
+        key = f"reconcile:created:{record.ticket}"
+        kind, field_name = EventType.CREATED, None
+    else:
+        at = record.updated_at
+        key = f"reconcile:{record.ticket}:{at.isoformat()}"
+        kind, field_name = EventType.FIELD_CHANGED, SNAPSHOT_FIELD
+    return TicketEvent(
+        connector=connector,
+        ticket=record.ticket,
+        type=kind,
+        at=at,
+        key=key,
+        delivery=key,
+        field=field_name,
+        snapshot=record.snapshot,
+    )
+
+
+def reconcile(rt: Runtime, connector: str, now: datetime) -> Report:
+    conn = rt.connector(connector)
+    report = Report(connector)
+    timers = TimerStore(rt.redis, rt.settings.shards)
+    listed: set[str] = set()
+    for record in conn.open_tickets():
+        report.listed += 1
+        listed.add(record.ticket)
+        raw = rt.redis.get(keys.ticket(connector, record.ticket))
+        if raw is None:
+            report.new += 1
+        else:
+            report.timers_restored += _restore_timers(rt, timers, raw)
+        event = snapshot_event(connector, record, known=raw is not None)
+        result = rt.events.push(
+            connector, event.key, event.ticket_key, [dump_event(event)], now.isoformat()
+        )
+        report.queued += 0 if result.duplicate else 1
+    report.missing_in_tool = _open_here_not_there(rt, connector, listed)
+    log.info("reconcile %s: %s", connector, report.to_json())
+    return report
+
+
+def _restore_timers(rt: Runtime, timers: TimerStore, raw: bytes | str) -> int:
+    state = decode(raw)
+    if not state.timers:
+        return 0
+    pipe = rt.redis.pipeline(transaction=False)
+    timers.stage(pipe, state.connector, state.ticket, dict(state.timers), [])
+    pipe.execute()
+    return len(state.timers)
+
+
+def _open_here_not_there(rt: Runtime, connector: str, listed: set[str]) -> list[str]:
+    missing = []
+    for key in rt.redis.scan_iter(match=keys.ticket(connector, "*"), count=500):
+        raw = rt.redis.get(key)
+        if raw is None:
+            continue
+        state = decode(raw)
+        if state.is_open and state.ticket not in listed:
+            missing.append(state.ticket)
+    return sorted(missing)
+
+
+def reconcile_job(connector: str) -> dict[str, object]:
+    """RQ entry point, queued by the clock on the reconcile schedule."""
+    rt = current()
+    return reconcile(rt, connector, rt.now()).to_json()
