@@ -53,6 +53,28 @@ class Budget:
     identifiers: tuple[str, ...]
 
 
+def override_from_env(name: str, env: Mapping[str, str]) -> dict[str, str] | None:
+    """``TCO_<NAME>_WRITE_LIMITS="account=400/minute,ticket=20/minute"`` replaces a connector's
+    declared budgets (e.g. for a bigger Zendesk plan); checked at start-up."""
+    raw = env.get(f"TCO_{name.upper()}_WRITE_LIMITS", "").strip()
+    if not raw:
+        return None
+    out: dict[str, str] = {}
+    for part in raw.split(","):
+        scope, sep, text = part.partition("=")
+        scope, text = scope.strip(), text.strip()
+        try:
+            if not sep or not scope or not parse_many(text):
+                raise ValueError("empty")
+        except ValueError:
+            raise ConfigError(
+                f"TCO_{name.upper()}_WRITE_LIMITS: {part.strip()!r} is not scope=limit "
+                "(write e.g. 'account=100/minute,ticket=20/minute')"
+            ) from None
+        out[scope] = text
+    return out
+
+
 def declared_limits(connector: Any) -> Mapping[str, str]:
     """The connector's ``write_limits``, or the defaults when it declares none."""
     declared = getattr(connector, "write_limits", None)

@@ -22,6 +22,7 @@ from .connector import Connector
 from .errors import UnknownConnector
 from .plan import Rulebook
 from .queueing import EventQueue
+from .ratelimit import override_from_env
 from .receiver import Receiver
 from .rules_source import RulesSource
 
@@ -44,6 +45,10 @@ class Runtime:
 
             raise ConfigError("REDIS_URL is not set (use `make run` for a private Redis)")
         built = {name: connector_registry.build(name, settings.env) for name in settings.connectors}
+        for name, conn in built.items():
+            override = override_from_env(name, settings.env)
+            if override is not None:
+                conn.write_limits = override  # type: ignore[attr-defined]
         runtime = cls(settings=settings, redis_url=url, connectors=built)
         runtime.rules_source.current()  # invalid rules stop the start-up, naming file:line
         if settings.allow_unsigned:

@@ -40,7 +40,8 @@ from tco_bridge.errors import ConfigError
 
 PREFIX = "TCO_ZENDESK_"
 _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_URL = re.compile(r"^https://[a-z0-9.-]+(:\d+)?$")
+# https only, except plain http on loopback (a local stand-in of the API, e.g. the benchmarks').
+_URL = re.compile(r"^(https://[a-z0-9.-]+|http://(127\.0\.0\.1|localhost))(:\d+)?$")
 _DIGITS = re.compile(r"^\d+$")
 _LOCALE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 

@@ -42,3 +42,19 @@ def test_readyz_reports_missing_worker_then_ready(make_runtime: Any) -> None:
         assert after.json["ready"] is True
     finally:
         worker.register_death()
+
+
+def test_write_limits_can_be_raised_from_the_environment(make_runtime: Any) -> None:
+    import pytest
+
+    from tco_bridge.errors import ConfigError
+    from tco_bridge.ratelimit import declared_limits
+
+    rt = make_runtime(TCO_ZENDESK_WRITE_LIMITS="api=600/minute, ticket_update=90/minute")
+    assert declared_limits(rt.connectors["zendesk"]) == {
+        "api": "600/minute",
+        "ticket_update": "90/minute",
+    }
+    assert declared_limits(make_runtime().connectors["zendesk"])["api"] == "180/minute"
+    with pytest.raises(ConfigError, match="TCO_ZENDESK_WRITE_LIMITS: 'api=lots'"):
+        make_runtime(TCO_ZENDESK_WRITE_LIMITS="api=lots")
