@@ -141,6 +141,41 @@ def reconcile(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None
             )
 
 
+@main.command()
+@click.option("--by", type=click.Choice(["owner", "team"]), default="owner", show_default=True)
+@click.option("--connector", default=None, help="only this connector")
+@click.option("--json", "as_json", is_flag=True, help="print JSON rows")
+@click.pass_context
+def metrics(ctx: click.Context, by: str, connector: str | None, as_json: bool) -> None:
+    """Ownership metrics: first-contact resolution, escalation time, touches, cadence."""
+    import json as jsonlib
+
+    from .metrics import ownership_metrics
+    from .ticket_store import iter_states
+
+    rt = _runtime(ctx)
+    rows = ownership_metrics(iter_states(rt.redis, connector), rt.rules.ownership, rt.now(), by)
+    if as_json:
+        click.echo(jsonlib.dumps(rows, indent=2))
+        return
+    head = f"{by:<28}{'open':>6}{'done':>6}{'FCR':>7}{'esc min':>9}{'touch':>7}{'cadence':>9}"
+    click.echo(head)
+    for r in rows:
+        click.echo(
+            f"{r['key']:<28}{r['open']:>6}{r['done']:>6}{_pct(r['first_contact_resolution']):>7}"
+            f"{_num(r['escalation_minutes']):>9}{_num(r['touches']):>7}"
+            f"{_pct(r['cadence_compliance']):>9}"
+        )
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
 def _mount(group: click.Group, module: str, attr: str, name: str | None = None) -> None:
     """Attach a command that lives with its feature, so each stays in its own module."""
     mod: Any = __import__(module, fromlist=[attr])

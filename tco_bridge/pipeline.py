@@ -38,7 +38,9 @@ def process(
         name = event.field or ""
         if state.timers.get(name) != event.at:
             return Step(state, Plan())  # reset or cancelled after it was released: stale
-        state = replace(state, timers={k: v for k, v in state.timers.items() if k != name})
+        fired = {**state.timers_fired, name: state.timers_fired.get(name, 0) + 1}
+        timers = {k: v for k, v in state.timers.items() if k != name}
+        state = replace(state, timers=timers, timers_fired=fired)
     before = state
     state = apply(state, event, rules.ownership)
     if state is before and event.type is not EventType.TIMER_FIRED:

@@ -28,6 +28,7 @@ from .events import EventType, TicketEvent, dump_event
 from .runtime import Runtime, current
 from .state import SNAPSHOT_FIELD
 from .state_codec import decode
+from .ticket_store import iter_states
 from .timers import TimerStore
 
 log = logging.getLogger(__name__)
@@ -103,15 +104,9 @@ def _restore_timers(rt: Runtime, timers: TimerStore, raw: bytes | str) -> int:
 
 
 def _open_here_not_there(rt: Runtime, connector: str, listed: set[str]) -> list[str]:
-    missing = []
-    for key in rt.redis.scan_iter(match=keys.ticket(connector, "*"), count=500):
-        raw = rt.redis.get(key)
-        if raw is None:
-            continue
-        state = decode(raw)
-        if state.is_open and state.ticket not in listed:
-            missing.append(state.ticket)
-    return sorted(missing)
+    return sorted(
+        s.ticket for s in iter_states(rt.redis, connector) if s.is_open and s.ticket not in listed
+    )
 
 
 def reconcile_job(connector: str) -> dict[str, object]:

@@ -94,6 +94,8 @@ class TicketState:
     owner: Owner | None = None
     owner_mirrored: str | None = None
     touches: int = 0
+    customer_updates: int = 0
+    timers_fired: dict[str, int] = field(default_factory=dict)
     agents: tuple[str, ...] = ()
     first_response_at: datetime | None = None
     last_customer_update_at: datetime | None = None
@@ -299,6 +301,7 @@ def _on_comment(state: TicketState, event: TicketEvent) -> TicketState:
         state,
         first_response_at=_earliest(state.first_response_at, event.at),
         last_customer_update_at=_latest(state.last_customer_update_at, event.at),
+        customer_updates=state.customer_updates + 1,
     )
     return _add_candidate(
         state,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from .. import keys
+from ..metrics import ownership_metrics
 from ..state_codec import decode
+from ..ticket_store import iter_states
 from ..views import owned_view, ticket_view
 from .auth import require_reader
 from .context import runtime
@@ -35,6 +37,22 @@ def owned(connector: str, agent: str) -> Any:
     states = [decode(r) for r in raws if r is not None]
     tickets = [owned_view(s, policy) for s in states if s.is_open]
     return jsonify(connector=connector, owner=agent, count=len(tickets), tickets=tickets)
+
+
+@bp.get("/metrics/ownership")
+@require_reader
+def metrics() -> Any:
+    """Ownership metrics per owner (``?by=owner``, default) or team (``?by=team``)."""
+    rt = runtime()
+    by = request.args.get("by", "owner")
+    if by not in ("owner", "team"):
+        return jsonify(error=400, reason="'by' must be 'owner' or 'team'"), 400
+    connector = request.args.get("connector") or None
+    if connector is not None and connector not in rt.connectors:
+        return jsonify(error=404, reason=f"no connector {connector!r} is enabled here"), 404
+    states = iter_states(rt.redis, connector)
+    rows = ownership_metrics(states, rt.rules.ownership, rt.now(), by=by)
+    return jsonify(by=by, connector=connector, rows=rows)
 
 
 def _text(value: bytes | str) -> str:
