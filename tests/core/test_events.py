@@ -11,7 +11,8 @@ from tco_bridge.connector import build
 from tco_bridge.events import dump_event, load_event, schema_dump
 
 FIXTURES = sorted(
-    p for p in (Path(__file__).resolve().parents[1] / "fixtures" / "webhooks").rglob("*.json")
+    p
+    for p in (Path(__file__).resolve().parents[1] / "fixtures" / "webhooks").rglob("*.json")
     if "partial" not in p.parts and "other-integrations" not in p.parts
 )
 
