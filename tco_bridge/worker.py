@@ -120,6 +120,7 @@ class Drainer:
             item = tickets[tkey]
             for event in sorted(events, key=lambda e: (e.at, e.key)):
                 step = process(item.state, event, rules, now, context)
+                _recount(context.workload, item.state, step.state)
                 item.state = step.state
                 item.plan.extend(step.plan)
                 result.events += 1
@@ -208,6 +209,23 @@ class Drainer:
                 "actions": [a.to_json() for a in plan.actions],
             }
             pipe.rpush(keys.OUTBOX, json.dumps(group))
+
+
+def _open_owner(state: TicketState) -> str | None:
+    return state.owner.id if state.owner is not None and state.is_open else None
+
+
+def _recount(workload: Any, before: TicketState, after: TicketState) -> None:
+    """Keep the batch's workload view current, so first contacts drained in one batch see
+    each other (the stored counts change only at commit)."""
+    old, new = _open_owner(before), _open_owner(after)
+    if old == new:
+        return
+    connector = after.connector
+    for agent, delta in ((old, -1), (new, 1)):
+        if agent is not None:
+            for key in (f"{connector}:{agent}", agent):
+                workload[key] = workload.get(key, 0) + delta
 
 
 def _text(value: bytes | str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from webhook_kit import BASE_ENV
 
 from tco_bridge.conformance import pytest_collection_modifyitems  # noqa: F401 (pytest hook)
 from tco_bridge.embedded_redis import EmbeddedRedis
@@ -49,23 +50,6 @@ def fixtures_dir() -> Path:
     return FIXTURES
 
 
-JIRA_SECRET = "jira-webhook-secret-for-tests"
-ZENDESK_SECRET = "zendesk-webhook-secret-for-tests"
-BASE_ENV = {
-    "TCO_CONNECTORS": "jira,zendesk",
-    "TCO_JIRA_URL": "https://acme.atlassian.net",
-    "TCO_JIRA_USER": "bridge@acme.test",
-    "TCO_JIRA_API_TOKEN": "jira-api-token-never-logged",
-    "TCO_JIRA_WEBHOOK_SECRET": JIRA_SECRET,
-    "TCO_JIRA_BOT_ACCOUNT": "bridge-account-id",
-    "TCO_ZENDESK_URL": "https://acme.zendesk.com",
-    "TCO_ZENDESK_EMAIL": "bridge@acme.test",
-    "TCO_ZENDESK_API_TOKEN": "zendesk-api-token-never-logged",
-    "TCO_ZENDESK_WEBHOOK_SECRET": ZENDESK_SECRET,
-    "TCO_ZENDESK_BOT_USER_ID": "900",
-}
-
-
 @pytest.fixture
 def make_runtime(redis_client: redis.Redis, redis_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     """Build a Runtime on the test Redis from an environment (BASE_ENV plus overrides)."""
@@ -84,28 +68,3 @@ def make_runtime(redis_client: redis.Redis, redis_url: str, tmp_path: Path):  # 
 
     yield make
     install(None)
-
-
-def jira_signed(body: bytes, secret: str = JIRA_SECRET) -> dict[str, str]:
-    import hashlib
-    import hmac
-
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json", "X-Hub-Signature": f"sha256={digest}"}
-
-
-def zendesk_signed(
-    body: bytes, secret: str = ZENDESK_SECRET, when: str | None = None
-) -> dict[str, str]:
-    import base64
-    import hashlib
-    import hmac
-    from datetime import UTC, datetime
-
-    stamp = when or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    mac = hmac.new(secret.encode(), stamp.encode() + body, hashlib.sha256).digest()
-    return {
-        "Content-Type": "application/json",
-        "X-Zendesk-Webhook-Signature": base64.b64encode(mac).decode(),
-        "X-Zendesk-Webhook-Signature-Timestamp": stamp,
-    }

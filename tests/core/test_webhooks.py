@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import jira_signed, zendesk_signed
+from webhook_kit import jira_signed, zendesk_signed
 
 from tco_bridge import keys
 from tco_bridge.web import create_app

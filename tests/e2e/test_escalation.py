@@ -13,8 +13,8 @@ from typing import Any
 import payloads as p
 import pytest
 import responses
-from conftest import jira_signed, zendesk_signed
 from rq import SimpleWorker
+from webhook_kit import jira_signed, zendesk_signed
 
 from tco_bridge.ownership import OwnershipPolicy
 from tco_bridge.plan import OwnershipOnly

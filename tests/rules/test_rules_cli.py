@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ALICE, CAROL, DEFAULT_RULES, T0
+from rules_kit import ALICE, CAROL, DEFAULT_RULES, T0
 
 from tco_bridge.errors import RulesError
 from tco_bridge.events import Comment, EventType, Status, TicketEvent, dump_event

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from conftest import (
+from rules_kit import (
     ALICE,
     BRIDGE,
     CAROL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from conftest import DATA, DEFAULT_RULES
+from rules_kit import DATA, DEFAULT_RULES
 
 from tco_bridge.rules import load_rules
 from tco_bridge.simulate import Simulator, read_recording, simulate_command
