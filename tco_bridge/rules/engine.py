@@ -19,7 +19,7 @@ from ..errors import RulesError
 from ..events import EventType, TicketEvent
 from ..ownership import OwnershipPolicy
 from ..plan import Context, Plan
-from ..state import TicketState, escalation_path
+from ..state import TicketState, escalation_path, set_owner_override
 from .actions import Emit, Run
 from .conditions import Condition, evaluate_all
 from .durations import humanize
@@ -109,6 +109,14 @@ class RuleSet:
             self._run(rule, facts, plan)
         if self.owner_changed(facts):
             plan.marks[OWNER_MARK] = facts.owner_id
+        if plan.owner_change is not None:
+            # A rule moved the contact (handover, hand-back): that rule announced it, so the
+            # new owner counts as known and the next event does not raise owner.changed.
+            change = plan.owner_change
+            after = set_owner_override(
+                state, change.agent, change.name, now, change.reason, self._ownership
+            )
+            plan.marks[OWNER_MARK] = after.owner.id if after.owner else None
         plan.timers_cleared -= set(plan.timers_set)
         return plan
 
