@@ -49,7 +49,7 @@ def process(
     if not is_own_write(event) and not state.deleted:
         plan = rules.evaluate(state, event, now, context)
         state = apply_plan(state, plan, rules, now)
-    mirror = owner_mirror(state, rules)
+    mirror = owner_mirror(state, rules, event)
     if mirror is not None:
         plan.actions.append(mirror)
         state = replace(state, owner_mirrored=mirror.owner)
@@ -69,14 +69,17 @@ def apply_plan(state: TicketState, plan: Plan, rules: Rulebook, now: datetime) -
     return state
 
 
-def owner_mirror(state: TicketState, rules: Rulebook) -> Action | None:
-    """The write-back that shows the owner inside the ticket, once per owner."""
+def owner_mirror(state: TicketState, rules: Rulebook, cause: TicketEvent) -> Action | None:
+    """The write-back that shows the owner inside the ticket, once per change of owner.
+
+    The id names the event that changed the owner, so a replay of that event is recognised,
+    while the same agent becoming owner again later (a hand-back) is written again."""
     policy = rules.ownership
     owner = state.owner
     if not policy.mirror_owner or owner is None or owner.id == state.owner_mirrored:
         return None
     return Action(
-        id=action_id(state.connector, state.ticket, OWNER_MIRROR_RULE, owner.id),
+        id=action_id(state.connector, state.ticket, OWNER_MIRROR_RULE, f"{owner.id}@{cause.key}"),
         connector=state.connector,
         ticket=state.ticket,
         kind=ActionKind.SET_OWNER,

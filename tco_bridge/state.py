@@ -179,8 +179,7 @@ def apply(state: TicketState, event: TicketEvent, policy: OwnershipPolicy) -> Ti
     seen = (*state.seen, event.key)[-SEEN_LIMIT:]
     state = _evolve(state, seen=seen, updated_at=_latest(state.updated_at, event.at))
     if event.actor is not None and event.actor.kind is ActorKind.BRIDGE:
-        # Loop guard: our own write-backs are recorded, never treated as agent touches.
-        return _evolve(state, bridge_events=state.bridge_events + 1)
+        return _apply_own_write(state, event)
     if event.snapshot is not None:
         state = _apply_snapshot(state, event, event.snapshot)
     event = _recognise_requester(state, event)
@@ -190,6 +189,18 @@ def apply(state: TicketState, event: TicketEvent, policy: OwnershipPolicy) -> Ti
     if _is_agent_touch(event):
         state = _touch(state, event)
     return _evolve(state, owner=derive_owner(state, policy))
+
+
+def _apply_own_write(state: TicketState, event: TicketEvent) -> TicketState:
+    """Loop guard: the bridge's own write-backs come back as webhooks. What they did to the
+    ticket (status, assignee, group, fields) is recorded so the state matches the tool, but
+    they are never agent touches, comments or owner candidates, and trigger no rule."""
+    state = _evolve(state, bridge_events=state.bridge_events + 1)
+    if event.snapshot is not None:
+        state = _apply_snapshot(state, event, event.snapshot)
+    if event.type in _OWN_WRITE_HANDLERS:
+        state = _OWN_WRITE_HANDLERS[event.type](state, event)
+    return state
 
 
 def apply_all(
@@ -323,8 +334,7 @@ def _on_comment(state: TicketState, event: TicketEvent) -> TicketState:
 
 
 def _on_assignee(state: TicketState, event: TicketEvent) -> TicketState:
-    change = Change(event.at, event.key, event.after, event.after_name, _actor_id(event))
-    state = _evolve(state, assignees=_insert(state.assignees, change))
+    state = _record_assignee(state, event)
     if event.after:
         state = _add_candidate(
             state,
@@ -333,6 +343,11 @@ def _on_assignee(state: TicketState, event: TicketEvent) -> TicketState:
             ),
         )
     return state
+
+
+def _record_assignee(state: TicketState, event: TicketEvent) -> TicketState:
+    change = Change(event.at, event.key, event.after, event.after_name, _actor_id(event))
+    return _evolve(state, assignees=_insert(state.assignees, change))
 
 
 def _on_group(state: TicketState, event: TicketEvent) -> TicketState:
@@ -405,6 +420,15 @@ def _recognise_requester(state: TicketState, event: TicketEvent) -> TicketEvent:
         author = replace(author, kind=ActorKind.REQUESTER)
         event = replace(event, comment=replace(comment, author=author))
     return event
+
+
+_OWN_WRITE_HANDLERS = {
+    EventType.ASSIGNEE_CHANGED: _record_assignee,
+    EventType.GROUP_CHANGED: _on_group,
+    EventType.STATUS_CHANGED: _on_status,
+    EventType.PRIORITY_CHANGED: _on_priority,
+    EventType.FIELD_CHANGED: _on_field,
+}
 
 
 def _actor_id(event: TicketEvent) -> str | None:

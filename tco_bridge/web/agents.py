@@ -7,7 +7,7 @@ rule as the read API (bearer token, or loopback when none is configured).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -34,7 +34,7 @@ def away(connector: str, agent: str) -> Any:
         until = _until(body.get("until"))
     except ValueError as exc:
         return jsonify(error=400, reason=str(exc)), 400
-    tickets = mark_away(rt, connector, agent, backup or None, until, datetime.now(UTC))
+    tickets = mark_away(rt, connector, agent, backup or None, until, rt.now())
     return jsonify(agent=agent, away=True, backup=backup, tickets_told=tickets), 202
 
 
@@ -44,7 +44,7 @@ def back(connector: str, agent: str) -> Any:
     rt = runtime()
     if connector not in rt.connectors:
         return jsonify(error=404, reason=f"no connector {connector!r} is enabled here"), 404
-    tickets = mark_back(rt, connector, agent, datetime.now(UTC))
+    tickets = mark_back(rt, connector, agent, rt.now())
     return jsonify(agent=agent, away=False, tickets_told=tickets), 202
 
 

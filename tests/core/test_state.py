@@ -172,3 +172,13 @@ def _without_seen(encoded: str) -> str:
     data = json.loads(encoded)
     data["seen"] = sorted(data["seen"])
     return json.dumps(data, sort_keys=True)
+
+
+def test_bridge_status_and_assignee_changes_are_recorded_without_ownership() -> None:
+    base = apply_all(new_state("jira", "SUP-1"), [created()], POLICY)
+    reopen = ev(9, EventType.STATUS_CHANGED, "bot-s", actor=BRIDGE, before="on_hold", after="open")
+    assign = ev(9, EventType.ASSIGNEE_CHANGED, "bot-a", actor=BRIDGE, after="bob", after_name="B")
+    after = apply_all(base, [reopen, assign], POLICY)
+    assert after.status is Status.OPEN and after.assignee == "bob"
+    assert after.owner is None and after.candidates == () and after.touches == 0
+    assert after.bridge_events == 2

@@ -596,11 +596,18 @@ class Story:
         self.tick()
 
     def assert_settled(self, *tickets: str) -> None:
-        """The bridge's echo and every kind of repetition change nothing and write nothing."""
+        """The bridge's echo writes nothing and moves no ownership (it may bring the state in
+        line with what the bridge itself did to the ticket); after it, every kind of
+        repetition changes nothing and writes nothing."""
         writes = list(self.fake.writes)
+        owners = {t: (self.view(t)["owner"], self.view(t)["touches"]) for t in tickets}
+        self.echo()
+        assert self.fake.writes == writes, [
+            (w.method, w.path, w.body) for w in self.fake.writes[len(writes) :]
+        ]
+        assert {t: (self.view(t)["owner"], self.view(t)["touches"]) for t in tickets} == owners
         fields = ("owner", "assignee", "group", "status", "timers", "touches", "escalation_path")
         before = {t: {k: self.view(t)[k] for k in fields} for t in tickets}
-        self.echo()
         self.replay()
         assert self.fake.writes == writes, [
             (w.method, w.path, w.body) for w in self.fake.writes[len(writes) :]

@@ -543,12 +543,6 @@ def test_handover_to_a_named_backup_and_back(story: Story) -> None:
     story.assert_settled("101")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.owner_mirror ids the mirror by (ticket, owner) only: the hand-back's "
-    "mirror to Alice has the id of her first mirror, so the write-back skips it as done and "
-    "Zendesk keeps tco_owner_<Bob>",
-)
 def test_hand_back_restores_the_owner_mirror(story: Story) -> None:
     start(story, priority="urgent")
     story.away(ALICE, backup=BOB)
