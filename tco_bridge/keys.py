@@ -20,6 +20,7 @@ PREFIX = "tco"
 TIMERS = f"{PREFIX}:timers"
 OUTBOX = f"{PREFIX}:outbox"
 AWAY = f"{PREFIX}:away"
+RULE_FAILURES = f"{PREFIX}:rule-failures"
 
 
 def shard_of(ticket_key: str, shards: int) -> int:

@@ -16,15 +16,17 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import redis
 
 from . import keys
+from .errors import RulesError
 from .events import EventType, TicketEvent, load_event
 from .handover import AwayRecord
-from .pipeline import process
-from .plan import Context, Plan
+from .pipeline import Step, process
+from .plan import Context, OwnershipOnly, Plan, Rulebook
 from .runtime import Runtime, current
 from .state import TicketState, new_state
 from .state_codec import decode, encode
@@ -33,6 +35,7 @@ from .timers import TimerStore, from_epoch
 log = logging.getLogger(__name__)
 
 LOCK_MS = 60_000
+RULE_FAILURES_KEPT = 1000
 TIME_BUDGET_S = 5.0  # then hand the shard to a fresh job so other shards get a turn
 
 # KEYS: lock. ARGV: token. Delete the lock only if we still hold it.
@@ -52,6 +55,7 @@ class BatchResult:
     events: int = 0
     actions: int = 0
     unreadable: int = 0
+    rule_failures: int = 0
 
 
 @dataclass
@@ -93,6 +97,7 @@ class Drainer:
                 total.events += result.events
                 total.actions += result.actions
                 total.unreadable += result.unreadable
+                total.rule_failures += result.rule_failures
                 self.client.pexpire(lock_key, LOCK_MS)
                 if time.monotonic() - started > TIME_BUDGET_S:
                     self.rt.events.enqueue_drain(shard)  # pending flag stays up
@@ -119,7 +124,7 @@ class Drainer:
         for tkey, events in per_ticket.items():
             item = tickets[tkey]
             for event in sorted(events, key=lambda e: (e.at, e.key)):
-                step = process(item.state, event, rules, now, context)
+                step = self._process(item.state, event, rules, now, context, result)
                 _recount(context.workload, item.state, step.state)
                 item.state = step.state
                 item.plan.extend(step.plan)
@@ -127,6 +132,39 @@ class Drainer:
             result.actions += len(item.plan.actions)
         self._commit(shard, token, entries, tickets)
         return result
+
+    def _process(
+        self,
+        state: TicketState,
+        event: TicketEvent,
+        rules: Rulebook,
+        now: datetime,
+        context: Context,
+        result: BatchResult,
+    ) -> Step:
+        """Run the pipeline; a rule that fails at run time must not stall the shard.
+
+        The event is still applied to the ownership state (without rules), and the failure is
+        logged and kept in ``tco:rule-failures`` for an admin (``tco-bridge rules failures``)
+        with the rule's file:line, so nothing is lost silently.
+        """
+        try:
+            return process(state, event, rules, now, context)
+        except RulesError as exc:
+            result.rule_failures += 1
+            log.error("rules failed on %s (%s): %s", event.ticket_key, event.key, exc)
+            record = {
+                "at": now.isoformat(),
+                "ticket": event.ticket_key,
+                "event": event.key,
+                "type": event.type.value,
+                "error": str(exc),
+            }
+            pipe = self.client.pipeline(transaction=False)
+            pipe.lpush(keys.RULE_FAILURES, json.dumps(record))
+            pipe.ltrim(keys.RULE_FAILURES, 0, RULE_FAILURES_KEPT - 1)
+            pipe.execute()
+            return process(state, event, OwnershipOnly(rules.ownership), now, context)
 
     def _decode(self, entries: list[Any], result: BatchResult) -> dict[str, list[TicketEvent]]:
         per_ticket: dict[str, list[TicketEvent]] = defaultdict(list)
