@@ -22,4 +22,9 @@ def loads(body: bytes | str) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    return orjson.dumps(value)
+    """orjson, or ``json`` for what orjson refuses: lone surrogates (``"\\ud800"`` is valid
+    JSON a tool may send) and integers beyond 64 bits."""
+    try:
+        return orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value).encode()

@@ -94,6 +94,7 @@ class Receiver:
         if not delivery.events:
             return Accepted("ignored", did, 0, delivery.ignored)
         duplicate = False
+        _check_ids(did, delivery.events)
         groups = _by_ticket(delivery.events)
         for ticket_key, events in groups.items():
             dumped = [dump_event(e) for e in events]
@@ -125,6 +126,20 @@ class Receiver:
             os.write(fd, line)
         finally:
             os.close(fd)
+
+
+MAX_ID_LENGTH = 256
+
+
+def _check_ids(delivery: str, events: list[TicketEvent]) -> None:
+    """Ids become Redis keys: they must be text (JSON can carry lone surrogates) of sane size."""
+    for what, value in [("delivery id", delivery), *(("ticket id", e.ticket) for e in events)]:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UnreadableDelivery(f"the {what} is not valid text") from None
+        if not value or len(value) > MAX_ID_LENGTH:
+            raise UnreadableDelivery(f"the {what} is empty or longer than {MAX_ID_LENGTH}")
 
 
 def _by_ticket(events: list[TicketEvent]) -> dict[str, list[TicketEvent]]:

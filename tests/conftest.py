@@ -7,8 +7,10 @@ otherwise a private redis-server is started. A test that needs Redis never skips
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -68,3 +70,23 @@ def make_runtime(redis_client: redis.Redis, redis_url: str, tmp_path: Path):  # 
 
     yield make
     install(None)
+
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+    """Tests talk to this machine only: the ticket tools are faked at the HTTP layer."""
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    if name in ("localhost", "::1") or name.startswith("127."):
+        return _real_getaddrinfo(host, *args, **kwargs)
+    raise OSError(f"network access from a test: {name!r} (fake it with responses)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    socket.getaddrinfo = _loopback_only
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = _real_getaddrinfo
