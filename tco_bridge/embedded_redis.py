@@ -21,6 +21,17 @@ import redis
 from .errors import ConfigError
 
 
+def _die_with_parent() -> None:
+    """On Linux, the private server gets SIGTERM when the process that started it dies, even
+    by SIGKILL, so an interrupted test run or ``make run`` leaves no redis-server behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def find_redis_server() -> str:
     candidates = [shutil.which("redis-server"), str(Path(sys.prefix) / "bin" / "redis-server")]
     try:
@@ -67,7 +78,9 @@ class EmbeddedRedis:
             args += ["--appendonly", "yes" if self.persist else "no"]
         else:
             args += ["--appendonly", "no"]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent
+        )
         client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + timeout
         while True:
