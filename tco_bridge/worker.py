@@ -106,7 +106,6 @@ class Drainer:
             log.warning("drain of shard %s lost its lock; another job carries on", shard)
         finally:
             self._unlock(keys=[lock_key], args=[token])
-            self.client.set(keys.heartbeat("worker"), time.time())
         if total.actions:
             from .writeback import dispatch_outbox
 

@@ -33,6 +33,10 @@ def test_readyz_reports_missing_worker_then_ready(make_runtime: Any) -> None:
     before = client.get("/readyz")
     assert before.status_code == 503 and before.json["checks"]["redis"] == "ok"
     assert "no worker" in before.json["checks"]["worker"]
+    assert before.json["checks"]["clock"].startswith("never seen")
+    from tco_bridge.clock import Clock
+
+    Clock(rt).tick()
     worker = SimpleWorker([rt.queue], connection=rt.redis, serializer=rt.queue.serializer)
     worker.register_birth()
     worker.heartbeat()
@@ -40,6 +44,7 @@ def test_readyz_reports_missing_worker_then_ready(make_runtime: Any) -> None:
         after = client.get("/readyz")
         assert after.status_code == 200, after.json
         assert after.json["ready"] is True
+        assert after.json["checks"]["clock"] == "ok"
     finally:
         worker.register_death()
 
