@@ -20,8 +20,9 @@ CHECK_EVERY_S = 2.0
 
 
 class RulesSource:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, check_every: float = CHECK_EVERY_S) -> None:
         self.path = path
+        self.check_every = check_every
         self._holder: object | None = None
         self._fixed: Rulebook | None = None
         self._checked = 0.0
@@ -50,7 +51,7 @@ class RulesSource:
 
         holder = self._load()
         assert isinstance(holder, RulesHolder)
-        if time.monotonic() - self._checked >= CHECK_EVERY_S:
+        if time.monotonic() - self._checked >= self.check_every:
             self._checked = time.monotonic()
             result = holder.refresh()
             if result.changed:

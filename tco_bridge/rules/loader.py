@@ -341,6 +341,8 @@ class _Loader:
 
     def rules(self, defs: Definitions, lib: Library) -> list[Rule]:
         src = self.src
+        if "rules" not in self.top:
+            return []  # already reported: "key 'rules' is required"
         items = src.seq(self.top["rules"], scalar_ok=False) or []
         compiled: list[tuple[Rule, dict[str, Node]]] = []
         seen: dict[str, int] = {}
