@@ -8,9 +8,17 @@ Write-back, one action at a time (Freshdesk has no batched update of a note with
 
 * NOTE → ``POST /api/v2/tickets/{id}/notes {"body", "private": true}``; the body ends with a
   ``tco:<action id>`` line. With ``check_existing`` the ticket's conversations are read first
-  and a note carrying that line is not written again.
+  and a note carrying that line is not written again. Mentions are written into the text: a
+  user as ``@agent <id>``, a ``group:<id>`` entry as ``group <id>`` (Freshdesk cannot notify a
+  group from a note, and a group is never written as a user).
+* NOTE with ``extra["public"]`` → a public reply to the requester, ``POST
+  /api/v2/tickets/{id}/reply {"body"}``: the text and a small ``<small>ref tco:<id></small>``
+  line, no mention (the requester is notified by the reply itself; user ids are not for
+  customers). ``check_existing`` finds it by the same ``tco:<id>`` text.
 * ASSIGN / TRANSITION / SET_FIELD → ``PUT /api/v2/tickets/{id}`` (``responder_id``,
-  ``group_id``, ``status``, ``custom_fields``): setting a state twice is harmless.
+  ``group_id``, ``status``, ``custom_fields``): setting a state twice is harmless. ASSIGN with
+  ``extra["unassign"]`` sends ``responder_id: null`` (and ``group_id`` when a group is given):
+  the ticket goes back to the group's queue.
 * ADD_LABEL / REMOVE_LABEL / SET_OWNER → tags. ``tags`` in an update *replaces* the list, so the
   ticket is read and the merged list written, and nothing is sent when nothing changes.
 * CREATE_TASK → a follow-up ticket tagged with the action id, after a search for that tag
@@ -40,6 +48,7 @@ from .settings import FreshdeskSettings
 from .webhook import CONNECTOR, canonical_status
 
 MARKER = re.compile(r"tco:(tco-[0-9a-f]+)")
+GROUP_PREFIX = "group:"
 CANONICAL_TO_ID = {"new": 2, "open": 2, "pending": 3, "on_hold": 7, "resolved": 4, "closed": 5}
 STANDARD_FIELDS = frozenset({"priority", "type", "due_by", "subject"})
 Json = dict[str, Any]
@@ -126,15 +135,23 @@ class Writer:
 
     # --- notes ---------------------------------------------------------------------------
     def _note(self, action: Action, check_existing: bool) -> Outcome:
+        public = bool(action.extra.get("public"))
+        what = "public reply" if public else "note"
         if check_existing and action.id in self._marked(action):
-            return Outcome(action.id, True, "note already written", skipped=True)
-        mentions = "".join(f"<p>@agent {user}</p>" for user in action.mention)
-        body = f"<div>{_escape(action.text or '')}</div>{mentions}<p>tco:{action.id}</p>"
-        note = self._send(
-            "POST", self._path(action, "/notes"), body={"body": body, "private": True}
-        )
-        remote = note.data.get("id") if isinstance(note.data, dict) else None
-        return Outcome(action.id, True, "private note added", str(remote) if remote else None)
+            return Outcome(action.id, True, f"{what} already written", skipped=True)
+        text = f"<div>{_escape(action.text or '')}</div>"
+        if public:
+            body = f"{text}<p><small>ref tco:{action.id}</small></p>"
+            sent = self._send("POST", self._path(action, "/reply"), body={"body": body})
+        else:
+            mentions = "".join(f"<p>{_escape(_mention(m))}</p>" for m in action.mention)
+            body = f"{text}{mentions}<p>tco:{action.id}</p>"
+            sent = self._send(
+                "POST", self._path(action, "/notes"), body={"body": body, "private": True}
+            )
+        remote = sent.data.get("id") if isinstance(sent.data, dict) else None
+        detail = "public reply sent" if public else "private note added"
+        return Outcome(action.id, True, detail, str(remote) if remote else None)
 
     def _marked(self, action: Action) -> set[str]:
         found: set[str] = set()
@@ -151,13 +168,16 @@ class Writer:
     # --- fields --------------------------------------------------------------------------
     def _assign(self, action: Action, _: bool) -> Outcome:
         body: Json = {}
-        if action.assignee is not None:
+        unassign = bool(action.extra.get("unassign"))
+        if unassign:
+            body["responder_id"] = None
+        elif action.assignee is not None:
             body["responder_id"] = _number(action.assignee, "assignee")
         if action.group is not None:
             body["group_id"] = _number(action.group, "group")
         if not body:
             return Outcome(action.id, False, "assign needs an assignee or a group")
-        return self._update(action, body, "assigned")
+        return self._update(action, body, "unassigned" if unassign else "assigned")
 
     def _transition(self, action: Action, _: bool) -> Outcome:
         status = CANONICAL_TO_ID.get(action.status or "")
@@ -267,6 +287,13 @@ def _number(value: str, what: str) -> int:
     if not value.isdigit():
         raise PermanentApiError(CONNECTOR, f"{what} {value!r} is not a Freshdesk id")
     return int(value)
+
+
+def _mention(target: str) -> str:
+    """A user as ``@agent <id>``; a ``group:<id>`` entry names the group, never as a user."""
+    if target.startswith(GROUP_PREFIX):
+        return f"group {target.removeprefix(GROUP_PREFIX)}"
+    return f"@agent {target}"
 
 
 def _escape(text: str) -> str:
