@@ -29,6 +29,16 @@ idempotent writes         ``CREATE_TASK`` twice creates once (the second run fin
                           with the action id); a ``NOTE`` with ``check_existing`` whose marker is
                           already in the ticket is skipped, one without is written exactly once
 reconcile                 ``open_tickets`` follows two pages and returns every record
+public reply              a ``NOTE`` with ``extra={"public": True}`` (mentioning the requester, as
+                          the ``reply`` rule does) is one write, ok; it carries the text and the
+                          action id, the ``tco:<id>`` marker in a small form (at most
+                          ``SMALL_MARKER`` characters of decoration), no mentioned user id and no
+                          mention markup; and it is not the request an internal note is
+unassign                  an ``ASSIGN`` with ``extra={"unassign": True}`` clears the assignee with
+                          an explicit null, and moves the ticket to ``action.group`` when given
+                          (the group is written only then)
+group mention             a ``NOTE`` mentioning ``group:<id>`` is one write naming the group in its
+                          text, with no user-mention markup and no mention list holding the group
 ========================  ==========================================================================
 
 How to use it: in your own test module (``tests/test_conformance_<tool>.py``), subclass
@@ -49,6 +59,12 @@ register the REST conversation each scenario needs::
         def stub_write(self, api, action, reply): api.put(f"{URL}/tickets/123", **reply.respond())
         ...
 
+The convention checks (``docs/connectors.md`` section 4) are played the same way: the hooks
+:meth:`stub_public_reply`, :meth:`stub_unassign` and :meth:`stub_group_mention` register the
+exact requests the tool receives (strict body matchers), and the kit asserts what holds for
+every tool on the recorded writes (:class:`Write`). A tool without a remote API reads them
+back from its store in :meth:`written`.
+
 Hooks run with ``self.connector`` set to the connector under test (built from :meth:`env`
 through the entry point). A check your connector knowingly fails can be listed in
 ``known_gaps`` (test name → reason): it is then an expected failure, strictly, so fixing the
@@ -60,6 +76,7 @@ from __future__ import annotations
 import atexit
 import base64
 import importlib
+import json
 import logging
 import re
 import shutil
@@ -82,6 +99,7 @@ from .connector import (
     ENTRY_POINT_GROUP,
     Connector,
     Delivery,
+    Outcome,
     TicketRecord,
     available,
     build,
@@ -105,6 +123,7 @@ __all__ = [
     "RetryCase",
     "Run",
     "Sample",
+    "Write",
     "expose_plugin",
     "fixture_files",
 ]
@@ -112,6 +131,11 @@ __all__ = [
 NOW = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
 #: Env keys whose values the kit treats as secrets by default.
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|API_?KEY|CREDENTIAL", re.IGNORECASE)
+#: Characters a public reply may carry besides its text and its ``tco:<id>`` marker: a ``ref``
+#: prefix, a colour, a ``<small>`` tag, line breaks. The customer reads the rest.
+SMALL_MARKER = 48
+#: User-mention markup in a text: wiki ``[~accountid:…]``/``[~name]``, ``@name``, ``<@id>``.
+USER_MENTION = re.compile(r"\[~|(?<![\w.])@\w|<@")
 
 
 # --- what a harness hands the kit ----------------------------------------------------------
@@ -196,6 +220,21 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
+class Write:
+    """One write as the tool received it, for the convention checks.
+
+    For an HTTP API the kit reads it off the request: ``method``, the URL's path, and the JSON
+    body (the text when it is not JSON). A tool without one (``remote_api = False``) returns
+    them from :meth:`ConnectorConformance.written`, read back from its store: ``method`` names
+    the operation, ``target`` the record, ``body`` the stored fields (a mapping).
+    """
+
+    method: str
+    target: str
+    body: Any
+
+
+@dataclass(frozen=True, slots=True)
 class RetryCase:
     """One row of the shared retry table."""
 
@@ -241,8 +280,10 @@ ALL_IDS = [c.id for c in RETRY_TABLE] + [n for n, _ in TRANSPORT_FAILURES]
 class ConnectorConformance:
     """Inherit as ``Test<Tool>Conformance`` and fill in the harness (see the module docstring).
 
-    Required: ``name``, ``ticket``, :meth:`env`, :meth:`sign`, :meth:`samples`,
-    :meth:`stub_write`, :meth:`stub_note`, :meth:`stub_task`, :meth:`stub_open_tickets`.
+    Required: ``name``, ``ticket``, ``requester``, ``group``, :meth:`env`, :meth:`sign`,
+    :meth:`samples`, :meth:`stub_write`, :meth:`stub_note`, :meth:`stub_task`,
+    :meth:`stub_open_tickets`, :meth:`stub_public_reply`, :meth:`stub_unassign`,
+    :meth:`stub_group_mention`; :meth:`written` when ``remote_api = False``.
     Optional: ``replay_window``, ``known_gaps``, :meth:`fixtures`, :meth:`secrets`,
     :meth:`write_action`, :meth:`build`, :meth:`fake_api`.
     """
@@ -251,6 +292,11 @@ class ConnectorConformance:
     name: ClassVar[str]
     #: A ticket id as the tool spells it; every scripted action targets it.
     ticket: ClassVar[str]
+    #: The ticket's requester, a user id as the tool spells it: public replies mention them
+    #: (as the ``reply`` rule does), and the reply must not show it.
+    requester: ClassVar[str]
+    #: A group as the rules hand it to this connector (``Action.group``, ``group:<id>``).
+    group: ClassVar[str]
     #: Seconds either side of ``now`` a signature timestamp may be; ``None``: not signed.
     replay_window: ClassVar[float | None] = None
     #: ``False`` for a tool without a remote API (its writes are local transactions): the
@@ -294,6 +340,34 @@ class ConnectorConformance:
         """Register two pages of open tickets; return every ticket id, in order."""
         raise NotImplementedError(f"{type(self).__name__} must define stub_open_tickets()")
 
+    def stub_public_reply(self, api: responses.RequestsMock, action: Action) -> None:
+        """Register ``perform([reply])`` for a ``NOTE`` with ``extra={"public": True}``: the one
+        request that posts the text where the requester reads it, with its exact body (the
+        text, the small ``tco:<id>`` marker, no mention). ``action.mention`` holds the
+        requester, or nothing."""
+        raise NotImplementedError(f"{type(self).__name__} must define stub_public_reply()")
+
+    def stub_unassign(self, api: responses.RequestsMock, action: Action) -> None:
+        """Register ``perform([unassign])`` for an ``ASSIGN`` with ``extra={"unassign": True}``:
+        the requests that clear the assignee and, when ``action.group`` is set (else it is
+        ``None``), move the ticket to that group. A tool that keeps state may first give the
+        ticket an assignee to clear."""
+        raise NotImplementedError(f"{type(self).__name__} must define stub_unassign()")
+
+    def stub_group_mention(self, api: responses.RequestsMock, action: Action) -> None:
+        """Register ``perform([note])`` for an internal ``NOTE`` whose ``mention`` is
+        ``("group:<group>",)``: the request writing the note with the group named in its
+        text."""
+        raise NotImplementedError(f"{type(self).__name__} must define stub_group_mention()")
+
+    def written(self, action: Action) -> Sequence[Write]:
+        """Only for ``remote_api = False``: what ``perform([action])`` stored for ``action``,
+        read back from the tool's store (a comment: its fields; an assignment: the ticket's
+        assignee and group)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no remote API: define written() to read its store"
+        )
+
     # --- harness: optional ------------------------------------------------------------------
     def fixtures(self) -> Sequence[FixtureFile]:
         """Recorded payloads of this tool (see :func:`fixture_files`)."""
@@ -327,6 +401,32 @@ class ConnectorConformance:
     def task_action(self) -> Action:
         spec = TaskSpec(kind="kb", summary="Conformance KB task", description="From the kit")
         return self.action(ActionKind.CREATE_TASK, "task", task=spec)
+
+    def reply_action(self, *, mention: bool = True) -> Action:
+        """A public reply, mentioning the requester as the ``reply`` rule does."""
+        return self.action(
+            ActionKind.NOTE,
+            "reply",
+            text="Did the fix work for you?",
+            mention=(self._required("requester"),) if mention else (),
+            extra={"public": True},
+        )
+
+    def unassign_action(self, *, to_group: bool) -> Action:
+        group = self._required("group") if to_group else None
+        trigger = "unassign-to-group" if to_group else "unassign"
+        return self.action(ActionKind.ASSIGN, trigger, group=group, extra={"unassign": True})
+
+    def group_note_action(self) -> Action:
+        """An internal note mentioning a group only."""
+        mention = (f"group:{self._required('group')}",)
+        return self.action(ActionKind.NOTE, "group-note", text="Pickup overdue", mention=mention)
+
+    def _required(self, attribute: str) -> str:
+        value = getattr(self, attribute, None)
+        if not isinstance(value, str) or not value:
+            raise NotImplementedError(f"{type(self).__name__} must set {attribute!r}")
+        return value
 
     # --- pytest plumbing --------------------------------------------------------------------
     def inapplicable(self) -> dict[str, str]:
@@ -621,6 +721,88 @@ class ConnectorConformance:
             assert isinstance(record, TicketRecord) and isinstance(record.snapshot, Snapshot)
             assert record.updated_at.tzinfo is not None, record
 
+    # --- conventions (docs/connectors.md section 4) -----------------------------------------
+    def _convention(
+        self, action: Action, hook: Callable[[responses.RequestsMock, Action], None]
+    ) -> list[Write]:
+        """Play ``perform([action])`` against ``hook``; return what the tool received."""
+
+        def stub(api: responses.RequestsMock) -> None:
+            hook(api, action)
+
+        run = self._run(stub, lambda conn: conn.perform([action]))
+        assert [(o.action_id, o.ok) for o in run.result] == [(action.id, True)], run.result
+        assert isinstance(run.result[0], Outcome) and not run.result[0].skipped, run.result
+        return self._written(run, action)
+
+    def _written(self, run: Run, action: Action) -> list[Write]:
+        if self.remote_api:
+            return [_write(call) for call in _writes(run.calls)]
+        return list(self.written(action))
+
+    def test_public_reply_carries_no_user_id_and_a_small_marker(self) -> None:
+        reply = self.reply_action()
+        assert reply.text is not None
+        writes = self._convention(reply, self.stub_public_reply)
+        assert len(writes) == 1, f"a public reply is one write: {writes}"
+        [write] = writes
+        text = _text_holding(write, reply.text)
+        whole = _dump(write.body)
+        marker = f"tco:{reply.id}"
+        assert reply.id in whole, f"the reply does not carry its action id: {whole}"
+        assert text.count(marker) <= 1, f"the marker shows twice: {text!r}"
+        decoration = len(text) - len(reply.text) - (len(marker) if marker in text else 0)
+        assert decoration <= SMALL_MARKER, (
+            f"the customer reads {decoration} characters besides the text and the marker "
+            f"(at most {SMALL_MARKER}): {text!r}"
+        )
+        for user in reply.mention:
+            assert user not in whole, f"the public reply shows the user id {user!r}: {whole}"
+        found = USER_MENTION.search(text)
+        assert found is None, f"the public reply holds mention markup {found!r}: {text!r}"
+
+    def test_public_reply_and_internal_note_are_different_requests(self) -> None:
+        reply = self.reply_action(mention=False)
+        [public] = self._convention(reply, self.stub_public_reply)
+        internal = self._written(self._note_run(written=False), self.note_action())
+        assert len(internal) == 1, f"an internal note is one write: {internal}"
+        assert _shape(public) != _shape(internal[0]), (
+            f"a public reply is sent as an internal note is: {_shape(public)}"
+        )
+
+    @pytest.mark.parametrize("to_group", [True, False], ids=["to-group", "no-group"])
+    def test_unassign_clears_the_assignee(self, to_group: bool) -> None:
+        unassign = self.unassign_action(to_group=to_group)
+        writes = self._convention(unassign, self.stub_unassign)
+        assert writes, "unassign wrote nothing"
+        leaves = [leaf for write in writes for leaf in _leaves(write.body)]
+        assert None in leaves, f"the assignee is not cleared with an explicit null: {writes}"
+        named = {str(leaf) for leaf in leaves if leaf is not None}
+        if to_group:
+            assert unassign.group in named, f"the ticket is not moved to the group: {writes}"
+        else:
+            assert self._required("group") not in named, (
+                f"unassign without a group wrote one: {writes}"
+            )
+
+    def test_group_mention_is_text_never_a_user_mention(self) -> None:
+        note = self.group_note_action()
+        assert note.text is not None
+        writes = self._convention(note, self.stub_group_mention)
+        assert len(writes) == 1, f"a note is one write: {writes}"
+        [write] = writes
+        group = self._required("group")
+        text = _text_holding(write, note.text)
+        assert group in text.replace(note.text, "", 1), (
+            f"the group {group!r} is not named in the note's text: {text!r}"
+        )
+        found = USER_MENTION.search(text)
+        assert found is None, f"the group is written as a user mention {found!r}: {text!r}"
+        entries = {group, f"group:{group}"}
+        for items in _lists(write.body):
+            listed = entries & {str(item) for item in items}
+            assert not listed, f"the group is sent in a mention list: {items}"
+
 
 @dataclass(frozen=True, slots=True)
 class Run:
@@ -642,6 +824,66 @@ def _nothing(api: responses.RequestsMock) -> None:
 
 def _writes(calls: Sequence[Any]) -> list[Any]:
     return [c for c in calls if c.request.method not in ("GET", "HEAD")]
+
+
+def _write(call: Any) -> Write:
+    request = call.request
+    raw = request.body or b""
+    text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+    try:
+        body: Any = json.loads(text) if text else None
+    except ValueError:
+        body = text
+    path = str(request.path_url).split("?", 1)[0]
+    return Write(str(request.method), path, body)
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    """Every scalar in a JSON-like value (``None`` included), keys excepted."""
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def _lists(value: Any) -> Iterator[Sequence[Any]]:
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _lists(item)
+    elif isinstance(value, list | tuple):
+        yield value
+        for item in value:
+            yield from _lists(item)
+
+
+def _dump(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _text_holding(write: Write, text: str) -> str:
+    """The string of the write that carries ``text`` (the comment's body)."""
+    for leaf in _leaves(write.body):
+        if isinstance(leaf, str) and text in leaf:
+            return leaf
+    raise AssertionError(f"the text {text!r} is not in the write: {_dump(write.body)}")
+
+
+def _shape(write: Write) -> tuple[str, str, str]:
+    """Method, target and body with every string blanked: what tells two requests apart
+    besides their text."""
+
+    def blank(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: blank(v) for k, v in sorted(value.items())}
+        if isinstance(value, list | tuple):
+            return [blank(v) for v in value]
+        return "…" if isinstance(value, str) else value
+
+    return write.method, write.target, json.dumps(blank(write.body), default=str)
 
 
 def _mentions(call: Any, task: Action) -> bool:

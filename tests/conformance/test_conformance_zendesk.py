@@ -45,6 +45,8 @@ def created_by_bot() -> bytes:
 class TestZendeskConformance(ConnectorConformance):
     name = "zendesk"
     ticket = "4242"
+    requester = "9001"
+    group = "360011"
     replay_window = 300.0
 
     def env(self) -> dict[str, str]:
@@ -164,3 +166,36 @@ class TestZendeskConformance(ConnectorConformance):
         )
         api.get(page1["links"]["next"], json=recorded("search_export_page2.json"))
         return ["4242", "4250"]
+
+    def stub_public_reply(self, api: responses.RequestsMock, action: Action) -> None:
+        """A public comment in one ticket update: the text and a ``ref tco:<id>`` line."""
+        comment = {
+            "body": f"{action.text}\n\nref tco:{action.id}",
+            "public": True,
+            "author_id": int(BOT),
+        }
+        api.put(
+            f"{TICKET}.json",
+            json=recorded("ticket_update_public.json"),
+            match=[exact({"ticket": {"comment": comment}})],
+        )
+
+    def stub_unassign(self, api: responses.RequestsMock, action: Action) -> None:
+        update: dict[str, Any] = {"assignee_id": None}
+        if action.group is not None:
+            update["group_id"] = int(action.group)
+        api.put(
+            f"{TICKET}.json", json=recorded("ticket_update.json"), match=[exact({"ticket": update})]
+        )
+
+    def stub_group_mention(self, api: responses.RequestsMock, action: Action) -> None:
+        comment = {
+            "body": f"{action.text}\ngroup {self.group}\n\ntco:{action.id}",
+            "public": False,
+            "author_id": int(BOT),
+        }
+        api.put(
+            f"{TICKET}.json",
+            json=recorded("ticket_update.json"),
+            match=[exact({"ticket": {"comment": comment}})],
+        )

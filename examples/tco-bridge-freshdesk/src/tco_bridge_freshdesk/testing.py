@@ -57,6 +57,8 @@ def ticket_json(ticket_id: int, status: int, tags: list[str]) -> dict[str, Any]:
 class FreshdeskHarness(ConnectorConformance):
     name = "freshdesk"
     ticket = "1042"
+    requester = "80001"
+    group = "9002"
 
     def env(self) -> dict[str, str]:
         return {
@@ -160,3 +162,30 @@ class FreshdeskHarness(ConnectorConformance):
         )
         api.get(page2, json=[ticket_json(1050, 6, ["vip"])])
         return ["1042", "1050"]
+
+    def stub_public_reply(self, api: responses.RequestsMock, action: Action) -> None:
+        """``POST …/reply``: the text and a small reference, nobody mentioned."""
+        body = f"<div>{action.text}</div><p><small>ref tco:{action.id}</small></p>"
+        api.post(
+            f"{TICKET}/reply",
+            status=201,
+            json={"id": 4, "body": body, "private": False, "ticket_id": 1042},
+            match=[exact({"body": body})],
+        )
+
+    def stub_unassign(self, api: responses.RequestsMock, action: Action) -> None:
+        update: dict[str, Any] = {"responder_id": None}
+        answer = ticket_json(1042, 2, ["vpn"]) | {"responder_id": None}
+        if action.group is not None:
+            update["group_id"] = int(action.group)
+            answer["group_id"] = int(action.group)
+        api.put(TICKET, json=answer, match=[exact(update)])
+
+    def stub_group_mention(self, api: responses.RequestsMock, action: Action) -> None:
+        body = f"<div>{action.text}</div><p>group {self.group}</p><p>tco:{action.id}</p>"
+        api.post(
+            f"{TICKET}/notes",
+            status=201,
+            json={"id": 5, "body": body, "private": True},
+            match=[exact({"body": body, "private": True})],
+        )
