@@ -52,14 +52,14 @@ def mention(target: str, *, cloud: bool) -> str:
 
 
 def note_body(action: Action, *, cloud: bool) -> str:
-    """Mentions first (so notifications show who must act), the text, then the marker."""
-    mentions = " ".join(mention(target, cloud=cloud) for target in action.mention)
-    lead = f"{mentions} " if mentions else ""
+    """Internal notes: mentions first (so notifications show who must act), the text, then
+    the marker. Public replies go to the customer: no mentions, no user ids, a small marker."""
     if is_public(action):
         trailer = f"{{color:#97a0af}}~ref {marker(action.id)}~{{color}}"
-    else:
-        trailer = f"~{marker(action.id)}~"
-    return f"{lead}{action.text or ''}\n\n{trailer}"
+        return f"{action.text or ''}\n\n{trailer}"
+    mentions = " ".join(mention(target, cloud=cloud) for target in action.mention)
+    lead = f"{mentions} " if mentions else ""
+    return f"{lead}{action.text or ''}\n\n~{marker(action.id)}~"
 
 
 def issue_path(key: str) -> str:

@@ -42,8 +42,13 @@ def perform(tx: Tx, action: Action, bot: Person) -> Outcome:
 def _note(tx: Tx, action: Action, bot: Person) -> Outcome:
     text = _required(action, "text", action.text)
     public = bool(action.extra.get("public"))
+    # Groups cannot be notified: they are named in the text. A public reply mentions no one.
+    groups = [m.removeprefix("group:") for m in action.mention if m.startswith("group:")]
+    users = () if public else tuple(m for m in action.mention if not m.startswith("group:"))
+    if groups and not public:
+        text = f"{text} (group: {', '.join(groups)})"
     comment = tx.add_comment(
-        action.ticket, bot, text, public=public, mentions=action.mention, action_id=action.id
+        action.ticket, bot, text, public=public, mentions=users, action_id=action.id
     )
     return Outcome(
         action.id, True, "public reply added" if public else "internal note added", comment

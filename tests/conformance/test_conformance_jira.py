@@ -49,12 +49,6 @@ class TestJiraConformance(ConnectorConformance):
     ticket = "SD-42"
     requester = "557058:0d1c2b3a-4f5e-6a7b-8c9d-customer0001"
     group = "L2 Network"
-    known_gaps = {
-        "test_public_reply_carries_no_user_id_and_a_small_marker": (
-            "connectors/jira/notes.py note_body puts the action's mentions in a public reply "
-            "too: the requester's [~accountid:<id>] leads the customer-visible comment"
-        ),
-    }
 
     def env(self) -> dict[str, str]:
         return {

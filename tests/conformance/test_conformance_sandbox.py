@@ -83,16 +83,6 @@ class TestSandboxConformance(ConnectorConformance):
     requester = CAROL.id
     group = "l2"
     remote_api = False
-    known_gaps = {
-        "test_public_reply_carries_no_user_id_and_a_small_marker": (
-            "connectors/sandbox/writeback.py _note stores the action's mentions on a public "
-            "reply too: the requester's id is in the comment's mentions (and its webhook)"
-        ),
-        "test_group_mention_is_text_never_a_user_mention": (
-            "connectors/sandbox/writeback.py stores group:<id> in the comment's mentions list "
-            "and does not write the group in the note's text"
-        ),
-    }
 
     @pytest.fixture(autouse=True)
     def _database(self, tmp_path: Path) -> Iterator[None]:

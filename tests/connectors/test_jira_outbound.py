@@ -187,8 +187,8 @@ def test_public_reply_on_jsm_is_a_public_request_comment(jira: responses.Request
         match=[
             body(
                 {
-                    "body": f"[~accountid:{CUSTOMER}] Did the fix work for you?\n\n"
-                    + PUBLIC_MARKER,
+                    # The customer reads it: no mention markup, no account id.
+                    "body": f"Did the fix work for you?\n\n{PUBLIC_MARKER}",
                     "public": True,
                 }
             )
@@ -204,7 +204,7 @@ def test_public_reply_on_jira_software_is_an_unrestricted_comment(
         f"{DC}/rest/api/2/issue/SD-42/comment",
         json=recorded("comment_created_public.json"),
         status=201,
-        match=[body({"body": f"[~carol] Did the fix work for you?\n\n{PUBLIC_MARKER}"})],
+        match=[body({"body": f"Did the fix work for you?\n\n{PUBLIC_MARKER}"})],
     )
     reply = replace(REPLY, mention=("carol",))
     [outcome] = datacenter().perform([reply])  # TCO_JIRA_INTERNAL_NOTE=role:Developers

@@ -128,7 +128,8 @@ def test_a_public_note_is_a_public_reply_by_the_bot(
         True,
         "tco-bridge",
     )
-    assert comment["action_id"] == reply.id and comment["mentions"] == ["carol"]
+    # The customer sees it: no one is mentioned (the requester is notified by the reply).
+    assert comment["action_id"] == reply.id and comment["mentions"] == []
     [event] = recorder.parsed(sandbox)
     assert event.comment is not None and event.comment.public is True
     assert event.comment.author is not None and event.comment.author.kind is ActorKind.BRIDGE
@@ -136,14 +137,15 @@ def test_a_public_note_is_a_public_reply_by_the_bot(
     assert again.skipped and again.remote_id == outcome.remote_id
 
 
-def test_group_mentions_are_stored_as_given(
+def test_group_mentions_are_named_in_the_text_not_mentioned(
     sandbox: SandboxConnector, recorder: Recorder, ticket: str
 ) -> None:
     note = act(ticket, ActionKind.NOTE, text="Pickup overdue", mention=("alice", "group:l2"))
     sandbox.perform([note])
     [comment] = sandbox.store.ticket(ticket)["comments"]
-    assert comment["mentions"] == ["alice", "group:l2"] and comment["public"] is False
-    assert json.loads(recorder.sent[0][1])["comment"]["mentions"] == ["alice", "group:l2"]
+    assert comment["body"] == "Pickup overdue (group: l2)"
+    assert comment["mentions"] == ["alice"] and comment["public"] is False
+    assert json.loads(recorder.sent[0][1])["comment"]["mentions"] == ["alice"]
 
 
 def test_unassign_clears_the_assignee_and_moves_the_group(
