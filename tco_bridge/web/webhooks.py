@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
-from ..connector import lower_headers
+from .. import jsonbody
 from ..errors import DeliveryError, PayloadTooLarge, UnknownConnector
 from ..receiver import require_json
 from .context import runtime
@@ -26,7 +26,7 @@ def receive(name: str) -> Any:
             raise PayloadTooLarge(f"body is {request.content_length} bytes; the limit is {limit}")
         require_json(request.content_type)
         body = request.get_data(cache=False)
-        headers = lower_headers(request.headers)
+        headers = headers_of(request.environ)
         accepted = rt.receiver.receive(connector, headers, body, datetime.now(UTC))
     except UnknownConnector:
         return _error(404, f"no connector {name!r} is enabled here", known=sorted(rt.connectors))
@@ -35,7 +35,21 @@ def receive(name: str) -> Any:
     except redis.RedisError:
         # Our problem, not the sender's: 503 makes Jira and Zendesk retry the delivery later.
         return _error(503, "event store unavailable; retry later")
-    return jsonify(accepted.to_json()), 202
+    return Response(jsonbody.dumps(accepted.to_json()), 202, mimetype="application/json")
+
+
+def headers_of(environ: dict[str, Any]) -> dict[str, str]:
+    """Request headers with lower-case names, read straight from the WSGI environ: several
+    times cheaper than iterating werkzeug's header view, on the one path that must be fast."""
+    headers = {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = environ[key]
+    return headers
 
 
 def _error(status: int, reason: str, **extra: Any) -> Any:
