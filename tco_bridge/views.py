@@ -29,7 +29,8 @@ def ticket_view(state: TicketState, policy: OwnershipPolicy) -> dict[str, Any]:
             if owner
             else None
         ),
-        "owner_mirrored": state.owner_mirrored == (owner.id if owner else None),
+        # Whether the owner shown above is also written into the ticket (None: no owner yet).
+        "owner_mirrored": (state.owner_mirrored == owner.id) if owner else None,
         "assignee": (
             {"id": state.assignee, "name": state.assignee_name} if state.assignee else None
         ),
