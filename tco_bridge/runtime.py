@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 
 import redis
 from rq import Queue
@@ -19,7 +20,7 @@ from rq import Queue
 from . import connector as connector_registry
 from .config import Settings
 from .connector import Connector
-from .errors import UnknownConnector
+from .errors import ConfigError, UnknownConnector
 from .plan import Rulebook
 from .queueing import EventQueue
 from .ratelimit import override_from_env
@@ -41,8 +42,6 @@ class Runtime:
     def build(cls, settings: Settings, redis_url: str | None = None) -> Runtime:
         url = redis_url or settings.redis_url
         if not url:
-            from .errors import ConfigError
-
             raise ConfigError("REDIS_URL is not set (use `make run` for a private Redis)")
         built = {name: connector_registry.build(name, settings.env) for name in settings.connectors}
         for name, conn in built.items():
@@ -51,6 +50,8 @@ class Runtime:
                 conn.write_limits = override  # type: ignore[attr-defined]
         runtime = cls(settings=settings, redis_url=url, connectors=built)
         runtime.rules_source.current()  # invalid rules stop the start-up, naming file:line
+        if settings.record_path is not None:
+            _check_writable(settings.record_path)
         if settings.allow_unsigned:
             log.warning(
                 "TCO_ALLOW_UNSIGNED is on: webhooks without a configured secret are accepted "
@@ -94,6 +95,16 @@ class Runtime:
             return self.connectors[name]
         except KeyError:
             raise UnknownConnector(name) from None
+
+
+def _check_writable(path: Path) -> None:
+    """The recording is appended to on the webhook path: find out now if it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"TCO_RECORD_FILE={str(path)!r} cannot be written: {exc}") from None
 
 
 _current: Runtime | None = None

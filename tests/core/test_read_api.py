@@ -63,3 +63,17 @@ def test_write_limits_can_be_raised_from_the_environment(make_runtime: Any) -> N
     assert declared_limits(make_runtime().connectors["zendesk"])["api"] == "180/minute"
     with pytest.raises(ConfigError, match="TCO_ZENDESK_WRITE_LIMITS: 'api=lots'"):
         make_runtime(TCO_ZENDESK_WRITE_LIMITS="api=lots")
+
+
+def test_an_unwritable_recording_stops_the_start_up(make_runtime: Any, tmp_path: Any) -> None:
+    import pytest
+
+    from tco_bridge.errors import ConfigError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match="TCO_RECORD_FILE"):
+        make_runtime(TCO_RECORD_FILE=str(blocker / "rec.jsonl"))
+    nested = tmp_path / "new" / "dir" / "rec.jsonl"
+    make_runtime(TCO_RECORD_FILE=str(nested))
+    assert nested.exists()
