@@ -90,7 +90,10 @@ class Receiver:
         delivery = parse_safely(connector, headers, body)
         did = delivery_id(connector.name, delivery.id, body)
         if self.record_path is not None:
-            self.record(connector.name, headers, body, now)
+            try:
+                self.record(connector.name, headers, body, now)
+            except OSError:  # a full disk must not cost the delivery: it is still queued
+                log.exception("could not append to the recording %s", self.record_path)
         if not delivery.events:
             return Accepted("ignored", did, 0, delivery.ignored)
         duplicate = False
