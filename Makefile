@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# The example third-party connector, installed for real: tests find it by its entry point.
+	$(BIN)/pip install --quiet --no-deps -e examples/tco-bridge-freshdesk
 	@# No redis-server on this machine: build a private one into the environment.
 	@command -v redis-server >/dev/null 2>&1 || $(BIN)/pip install --quiet -e '.[dev,embedded-redis]'
 	@touch $(STAMP)
