@@ -5,10 +5,9 @@ python writeback_worker.py REDIS_URL QUEUE FAKE_URL LIMITS_JSON
 
 A SimpleWorker with RQ's scheduler on (rate-limited write-backs come back via ``enqueue_in``),
 the rules file rules/default.yaml (``TCO_RULES``'s default), and the Zendesk connector built
-from ``ZendeskSettings`` directly: ``TCO_ZENDESK_URL`` only accepts ``https://`` origins and
-the fake speaks plain HTTP on loopback. ``write_limits`` is a class attribute with no setting
-to override it, so a benchmark-only subclass carries the run's limits (LIMITS_JSON, e.g. the
-connector's own limits with the minute compressed like the fake's). Runs until SIGTERM.
+from ``ZendeskSettings`` directly, carrying the run's limits (LIMITS_JSON, e.g. the connector's
+own limits with the minute compressed like the fake's; ``TCO_ZENDESK_WRITE_LIMITS`` would do
+the same for a real deployment). Runs until SIGTERM.
 """
 
 from __future__ import annotations

@@ -79,7 +79,13 @@ class EmbeddedRedis:
         else:
             args += ["--appendonly", "no"]
         self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+            # Its own session: Ctrl-C on `make run` reaches the bridge's processes, which stop
+            # while Redis is still up; Redis is stopped after them (or with its parent).
+            start_new_session=True,
         )
         client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + timeout

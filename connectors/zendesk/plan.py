@@ -116,6 +116,17 @@ def _updates(plan: Plan, bot: str | None) -> None:
         plan.updates.append(Update({"comment": _reply(plan.replies, bot)}, replies, replies))
 
 
+TAG_MIRRORS = frozenset({"tag", "tags", "label", "labels"})
+
+
+def owner_target(action: Action, default: str | None) -> str | None:
+    """Where to mirror the owner: the rules file's ``owner_field`` when it names one
+    (``action.field``), else ``TCO_ZENDESK_OWNER_FIELD``. None means a tag."""
+    if action.field is None:
+        return default
+    return None if action.field.lower() in TAG_MIRRORS else action.field
+
+
 def _add(plan: Plan, action: Action, owner_field: str | None) -> str | None:
     """Put one action into the plan; return why it cannot be, if so."""
     if action.kind is ActionKind.CREATE_TASK:
@@ -125,8 +136,10 @@ def _add(plan: Plan, action: Action, owner_field: str | None) -> str | None:
         return None
     if action.kind in (ActionKind.ADD_LABEL, ActionKind.REMOVE_LABEL):
         return _label(plan, action)
-    if action.kind is ActionKind.SET_OWNER and owner_field is None:
-        return _owner_tags(plan, action)
+    if action.kind is ActionKind.SET_OWNER:
+        owner_field = owner_target(action, owner_field)
+        if owner_field is None:
+            return _owner_tags(plan, action)
     reason = _update_part(plan.update, action, owner_field)
     if reason is None and action.kind is ActionKind.NOTE and is_public(action):
         plan.replies.append(action)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -707,3 +708,12 @@ def test_open_tickets_pages_through_search_export(fake: responses.RequestsMock) 
             updated_at=datetime(2026, 2, 28, 9, 30, tzinfo=UTC),
         ),
     ]
+
+
+def test_owner_field_from_the_rules_file_wins_over_the_setting() -> None:
+    from connectors.zendesk.plan import owner_target
+
+    base = Action("a", "zendesk", "1", ActionKind.SET_OWNER, "owner-mirror", owner="9")
+    assert owner_target(base, "360001") == "360001"  # no rules entry: the setting
+    assert owner_target(replace(base, field="tag"), "360001") is None  # rules say: a tag
+    assert owner_target(replace(base, field="360002"), None) == "360002"  # rules name a field
