@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import redis
 from common import ROOT, private_redis
@@ -56,72 +57,31 @@ def story(ticket: int, n: int) -> list[TicketEvent]:
             "sandbox", tid, EventType.CREATED, T0, f"c{ticket}", actor=customer, snapshot=snap
         )
     ]
+
+    def comment(who: Actor, text: str, public: bool) -> dict[str, Any]:
+        return {"type": EventType.COMMENT_ADDED, "actor": who, "text": text, "public": public}
+
+    # One step of the cycle per event: agent reply, customer reply, escalation, pickup, note.
+    cycle: list[dict[str, Any]] = [
+        comment(agent, "reply", True),
+        comment(customer, "thanks", True),
+        {"type": EventType.GROUP_CHANGED, "actor": agent, "before": "service-desk"},
+        {"type": EventType.ASSIGNEE_CHANGED, "actor": agent, "after": engineer.id},
+        comment(engineer, "note", False),
+        comment(engineer, "note", False),
+    ]
     for i in range(1, n):
-        at = T0 + timedelta(minutes=i)
+        step = dict(cycle[(i - 1) % len(cycle)])
         key = f"e{ticket}-{i}"
-        kind = i % 6
-        if kind == 1:
-            events.append(
-                TicketEvent(
-                    "sandbox",
-                    tid,
-                    EventType.COMMENT_ADDED,
-                    at,
-                    key,
-                    actor=agent,
-                    comment=Comment(key, "reply", True, agent),
-                )
-            )
-        elif kind == 2:
-            events.append(
-                TicketEvent(
-                    "sandbox",
-                    tid,
-                    EventType.COMMENT_ADDED,
-                    at,
-                    key,
-                    actor=customer,
-                    comment=Comment(key, "thanks", True, customer),
-                )
-            )
-        elif kind == 3:
-            events.append(
-                TicketEvent(
-                    "sandbox",
-                    tid,
-                    EventType.GROUP_CHANGED,
-                    at,
-                    key,
-                    actor=agent,
-                    before="service-desk",
-                    after=f"l2-{i % 3}",
-                )
-            )
-        elif kind == 4:
-            events.append(
-                TicketEvent(
-                    "sandbox",
-                    tid,
-                    EventType.ASSIGNEE_CHANGED,
-                    at,
-                    key,
-                    actor=agent,
-                    after=engineer.id,
-                    after_name="Engineer",
-                )
-            )
+        kind: EventType = step.pop("type")
+        extra: dict[str, Any] = {"actor": step["actor"]}
+        if kind is EventType.COMMENT_ADDED:
+            extra["comment"] = Comment(key, step["text"], step["public"], step["actor"])
+        elif kind is EventType.GROUP_CHANGED:
+            extra.update(before=step["before"], after=f"l2-{i % 3}")
         else:
-            events.append(
-                TicketEvent(
-                    "sandbox",
-                    tid,
-                    EventType.COMMENT_ADDED,
-                    at,
-                    key,
-                    actor=engineer,
-                    comment=Comment(key, "note", False, engineer),
-                )
-            )
+            extra.update(after=step["after"], after_name="Engineer")
+        events.append(TicketEvent("sandbox", tid, kind, T0 + timedelta(minutes=i), key, **extra))
     return events
 
 
