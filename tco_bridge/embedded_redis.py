@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import redis
@@ -107,12 +106,3 @@ class EmbeddedRedis:
                 self.process.wait(timeout=10)
             if self.process.poll() is None:
                 self.process.kill()
-
-
-@contextlib.contextmanager
-def running(data_dir: Path | None = None, *, persist: bool = True) -> Iterator[EmbeddedRedis]:
-    server = EmbeddedRedis(data_dir, persist=persist).start()
-    try:
-        yield server
-    finally:
-        server.stop()

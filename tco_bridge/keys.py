@@ -64,8 +64,3 @@ def timer_member(shard: int, connector: str, ticket_id: str, name: str) -> str:
     """``<shard>|<connector>|<ticket>|<name>``: the shard rides along so the clock's Lua script
     can route a due timer without hashing."""
     return f"{shard}|{connector}|{ticket_id}|{name}"
-
-
-def parse_timer_member(member: str) -> tuple[int, str, str, str]:
-    shard, connector, ticket_id, name = member.split("|", 3)
-    return int(shard), connector, ticket_id, name
