@@ -104,21 +104,32 @@ class WriteLimiter:
         storage = RedisStorage(redis_url, connection_pool=pool, key_prefix=KEY_PREFIX)
         self._limiter = MovingWindowRateLimiter(storage)
 
-    def acquire(self, name: str, connector: Any, ticket: str, cost: int = 1) -> float | None:
-        """Take ``cost`` units from every budget; ``None`` when granted, else seconds to wait.
+    def acquire(
+        self,
+        name: str,
+        connector: Any,
+        ticket: str,
+        cost: int = 1,
+        costs: Mapping[str, int] | None = None,
+    ) -> float | None:
+        """Take units from every budget; ``None`` when granted, else seconds to wait.
 
+        ``costs`` (scope → units, from a connector's optional ``write_cost(actions)``) says
+        what a group really spends of each budget; scopes it omits cost ``cost``.
         Budgets are tested first, then taken one by one. When two workers race for the last
         unit, the loser may have taken units from budgets earlier in the list: that errs on the
         side of fewer calls, never more.
         """
         found = budgets(name, connector, ticket)
-        for budget in found:
-            units = min(cost, budget.item.amount)
-            if not self._limiter.test(budget.item, *budget.identifiers, cost=units):
+        spend = [
+            (budget, min((costs or {}).get(budget.scope, cost), budget.item.amount))
+            for budget in found
+        ]
+        for budget, units in spend:
+            if units and not self._limiter.test(budget.item, *budget.identifiers, cost=units):
                 return self._wait(budget)
-        for budget in found:
-            units = min(cost, budget.item.amount)
-            if not self._limiter.hit(budget.item, *budget.identifiers, cost=units):
+        for budget, units in spend:
+            if units and not self._limiter.hit(budget.item, *budget.identifiers, cost=units):
                 return self._wait(budget)
         return None
 

@@ -244,7 +244,8 @@ class _Writer:
                 return self._defer(g, pending, LOCK_BUSY_DELAY_S, "ticket_busy")
             limiter = WriteLimiter(self.rt.redis_url, self.client.connection_pool)
             try:
-                wait = limiter.acquire(g.connector, conn, g.ticket, cost=len(pending))
+                costs = conn.write_cost(pending) if hasattr(conn, "write_cost") else None
+                wait = limiter.acquire(g.connector, conn, g.ticket, len(pending), costs)
             except ConfigError as exc:  # the connector's write_limits do not parse
                 return self._park(g, pending, exc)
             if wait is not None:

@@ -76,6 +76,10 @@ class ZendeskConnector:
             return ("api", "ticket_update")
         return ("api",)
 
+    def write_cost(self, actions: Sequence[Action]) -> dict[str, int]:
+        """Units of each ``write_limits`` budget that performing ``actions`` spends."""
+        return outbound.write_cost(self.settings, actions)
+
     def send(self, request: ApiRequest) -> ApiResponse:
         """The single HTTP seam: every outbound request goes through here."""
         return self._api()(request)

@@ -63,6 +63,16 @@ def perform(
     return [outcomes[a.id] for a in actions]
 
 
+def write_cost(settings: ZendeskSettings, actions: Sequence[Action]) -> dict[str, int]:
+    """What performing ``actions`` spends of each budget in ``WRITE_LIMITS``: Update Ticket
+    calls, and requests in all (a task costs a search and a create; a re-run's comment read is
+    not counted). Lets the write-back layer pace by real calls, not by action count."""
+    plan = build_plan(actions, owner_field=settings.owner_field_id, bot=settings.bot_user_id)
+    updates = len(plan.updates)
+    tags = bool(plan.tags_add) + bool(plan.tags_remove)
+    return {"ticket_update": updates, "api": updates + tags + 2 * len(plan.tasks)}
+
+
 def _one_ticket(actions: Sequence[Action]) -> str:
     tickets = {a.ticket for a in actions}
     if len(tickets) != 1:

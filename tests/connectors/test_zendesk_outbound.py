@@ -717,3 +717,18 @@ def test_owner_field_from_the_rules_file_wins_over_the_setting() -> None:
     assert owner_target(base, "360001") == "360001"  # no rules entry: the setting
     assert owner_target(replace(base, field="tag"), "360001") is None  # rules say: a tag
     assert owner_target(replace(base, field="360002"), None) == "360002"  # rules name a field
+
+
+def test_write_cost_counts_real_calls_per_budget() -> None:
+    conn = ZendeskConnector.from_env({"TCO_ZENDESK_URL": "https://acme.zendesk.com"})
+
+    def act(kind: ActionKind, n: int, **kw: object) -> Action:
+        return Action(f"a{n}", "zendesk", "1", kind, "r", **kw)  # type: ignore[arg-type]
+
+    note = act(ActionKind.NOTE, 1, text="Please update the customer")
+    owner = act(ActionKind.SET_OWNER, 2, owner="9")  # tag mode by default
+    assign = act(ActionKind.ASSIGN, 3, assignee="7")
+    reply = act(ActionKind.NOTE, 4, text="Did it work?", extra={"public": True})
+    assert conn.write_cost([note, owner]) == {"ticket_update": 1, "api": 2}
+    assert conn.write_cost([note, assign, reply]) == {"ticket_update": 2, "api": 2}
+    assert conn.write_cost([owner]) == {"ticket_update": 0, "api": 1}

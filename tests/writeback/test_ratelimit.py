@@ -60,3 +60,11 @@ def test_cost_counts_every_action_and_never_exceeds_the_limit(limiter: WriteLimi
     limiter.clear("jira", conn, "A-2")
     limiter.clear("jira", conn, "A-1")
     assert limiter.acquire("jira", conn, "A-2", cost=1) is None
+
+
+def test_per_scope_costs_spend_only_what_the_calls_spend(limiter: WriteLimiter) -> None:
+    conn: Any = Declared()
+    # Three actions that make no per-ticket call (e.g. tags only): the ticket budget is untouched.
+    assert limiter.acquire("jira", conn, "A-1", 3, {"account": 1, "ticket": 0}) is None
+    assert limiter.acquire("jira", conn, "A-1", 1, {"account": 1, "ticket": 2}) is None
+    assert limiter.acquire("jira", conn, "A-1", 1, {"account": 1, "ticket": 1}) is not None
