@@ -31,6 +31,7 @@ QUEUE = "TCO_QUEUE"
 BATCH_SIZE = "TCO_BATCH_SIZE"
 WRITE_RETRIES = "TCO_WRITE_RETRIES"
 RECONCILE_INTERVAL = "TCO_RECONCILE_INTERVAL"
+RETENTION_DAYS = "TCO_RETENTION_DAYS"
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
 _TRUE = {"1", "true", "yes", "on"}
@@ -90,6 +91,8 @@ class Settings:
     write_retries: int = 8
     #: Seconds between scheduled reconcile runs of every connector; 0 = only on demand.
     reconcile_interval: int = 0
+    #: Days a closed (or deleted) ticket's state is kept for metrics and late events.
+    retention_days: int = 180
     #: The captured environment, for connectors' own keys. Never printed.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -119,5 +122,6 @@ class Settings:
             batch_size=_int(env, BATCH_SIZE, 100),
             write_retries=_int(env, WRITE_RETRIES, 8, minimum=0),
             reconcile_interval=_int(env, RECONCILE_INTERVAL, 0, minimum=0),
+            retention_days=_int(env, RETENTION_DAYS, 180),
             env=env,
         )

@@ -226,7 +226,10 @@ class Drainer:
     def _stage_ticket(self, pipe: Any, item: _Ticket) -> None:
         state, before, plan = item.state, item.before, item.plan
         connector, ticket = state.connector, state.ticket
-        pipe.set(keys.ticket(connector, ticket), encode(state))
+        # Open tickets are kept; a closed or deleted one expires after the retention period
+        # (a reopen saves it again without an expiry).
+        retain = None if state.is_open else self.rt.settings.retention_days * 86400
+        pipe.set(keys.ticket(connector, ticket), encode(state), ex=retain)
         old = before.owner.id if before.owner and before.is_open else None
         new = state.owner.id if state.owner and state.is_open else None
         if old != new:

@@ -142,3 +142,28 @@ def test_bridge_own_write_back_echo_does_not_loop(jira_rt: Any) -> None:
         assert len(mock.calls) == 1
     view = client.get("/tickets/jira/SUP-9").json
     assert view["owner"]["id"] == p.ANNA and view["touches"] == 1
+
+
+def test_closed_tickets_expire_after_the_retention_period_open_ones_never(
+    make_runtime: Any,
+) -> None:
+    from tco_bridge import keys
+
+    rt = with_policy(make_runtime(TCO_RETENTION_DAYS="30"), {p.Z_FRONTLINE})
+    rt.rules_source = RulesSource.fixed(
+        OwnershipOnly(
+            OwnershipPolicy(frontline_groups=frozenset({p.Z_FRONTLINE}), mirror_owner=False)
+        )
+    )
+    client = create_app(runtime=rt).test_client()
+    post(client, "zendesk", p.zendesk_created("6001", 0))
+    run_worker(rt)
+    assert rt.redis.ttl(keys.ticket("zendesk", "6001")) == -1  # open: kept
+    closed = p.zendesk_created("6001", 5)
+    closed.update(id="ev-closed", type="zen:event-type:ticket.status_changed")
+    closed["detail"]["status"] = "CLOSED"
+    closed["event"] = {"current": "CLOSED", "previous": "NEW"}
+    post(client, "zendesk", closed)
+    run_worker(rt)
+    ttl = rt.redis.ttl(keys.ticket("zendesk", "6001"))
+    assert 29 * 86400 < ttl <= 30 * 86400
