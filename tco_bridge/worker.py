@@ -85,6 +85,7 @@ class Drainer:
             return {"shard": shard, "skipped": "another drain job holds the shard"}
         total = BatchResult()
         started = time.monotonic()
+        handoff = False
         try:
             while True:
                 entries = self.client.xrange(keys.stream(shard), count=self.rt.settings.batch_size)
@@ -100,12 +101,14 @@ class Drainer:
                 total.rule_failures += result.rule_failures
                 self.client.pexpire(lock_key, LOCK_MS)
                 if time.monotonic() - started > TIME_BUDGET_S:
-                    self.rt.events.enqueue_drain(shard)  # pending flag stays up
+                    handoff = True  # let other shards' jobs run; a fresh job continues
                     break
         except LockLost:
             log.warning("drain of shard %s lost its lock; another job carries on", shard)
         finally:
             self._unlock(keys=[lock_key], args=[token])
+        if handoff:  # queued only once the lock is free, so the successor is not turned away
+            self.rt.events.enqueue_drain(shard)  # the pending flag stays up meanwhile
         if total.actions:
             from .writeback import dispatch_outbox
 
