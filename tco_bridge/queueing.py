@@ -105,10 +105,14 @@ class EventQueue:
         return result
 
     def enqueue_drain(self, shard: int) -> None:
+        """Queue a drain job for the shard. Each gets a fresh job id: a job that hands the shard
+        on queues its successor while itself still running, and RQ would take a reused id for
+        the running job and drop the successor. An extra job is harmless: the shard lock turns
+        it away, and the job holding the lock drains until the stream is empty."""
         self.queue.enqueue(
             "tco_bridge.worker.drain_shard",
             shard,
-            job_id=f"tco-drain-{shard}",
+            description=f"drain shard {shard}",
             result_ttl=0,
             failure_ttl=7 * 24 * 3600,
         )
