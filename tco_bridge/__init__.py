@@ -1,3 +1,20 @@
-"""tco-bridge: Total Contact Ownership for help desks that run Jira or Zendesk."""
+"""tco-bridge: Total Contact Ownership for help desks that run Jira or Zendesk.
+
+Where things live, following one event from the ticket tool and back:
+
+* the pure core, plain functions of data and time:
+  ``events`` (canonical events, wire schema), ``ownership`` (policy), ``state`` (per-ticket
+  state and ``apply``), ``plan`` (what rules return), ``rules/`` (the YAML rule engine),
+  ``pipeline`` (one event in: new state and a plan out), ``actions`` (write-backs as data),
+  ``metrics`` and ``views`` (read models), ``simulate`` (the core on a virtual clock);
+* the edges: ``web/`` (Flask: webhooks, read and agents APIs, health), ``receiver`` (verify,
+  parse, dedupe, queue), ``queueing`` (one Redis round trip per delivery), ``worker`` (drain
+  jobs), ``timers`` and ``clock``, ``writeback``, ``ratelimit`` and ``failed`` (write-back
+  jobs), ``handover``, ``reconcile``, ``ticket_store``;
+* the contracts: ``connector`` (the Connector protocol and discovery), ``retry`` (the shared
+  retry table), ``conformance`` (the kit every connector passes), ``errors`` (one root);
+* process plumbing: ``config`` (settings, read once), ``runtime`` (what a process holds),
+  ``rules_source`` (hot reload), ``keys`` (every Redis key), ``embedded_redis``, ``cli``.
+"""
 
 __version__ = "0.1.0"
