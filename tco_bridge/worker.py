@@ -185,13 +185,22 @@ class Drainer:
         raws = self.client.mget([keys.PREFIX + ":ticket:" + k for k in tkeys]) if tkeys else []
         out: dict[str, _Ticket] = {}
         for tkey, raw in zip(tkeys, raws, strict=True):
-            if raw is not None:
-                state = decode(raw)
-            else:
-                connector, _, ticket = tkey.partition(":")
-                state = new_state(connector, ticket)
+            connector, _, ticket = tkey.partition(":")
+            state = self._decode_state(tkey, raw) if raw is not None else None
+            state = state or new_state(connector, ticket)
             out[tkey] = _Ticket(state=state, before=state)
         return out
+
+    def _decode_state(self, tkey: str, raw: bytes | str) -> TicketState | None:
+        """A state that cannot be read (e.g. written by an incompatible version) must not stall
+        the shard: it is set aside under ``tco:unreadable:<ticket>`` for an admin, and the
+        ticket starts afresh (``tco-bridge reconcile`` refills it from the tool)."""
+        try:
+            return decode(raw)
+        except Exception:
+            log.exception("unreadable state for %s set aside; the ticket starts afresh", tkey)
+            self.client.set(f"{keys.PREFIX}:unreadable:{tkey}", raw)
+            return None
 
     def _context(self, per_ticket: dict[str, list[TicketEvent]]) -> Context:
         connectors = sorted({k.partition(":")[0] for k in per_ticket})

@@ -78,3 +78,13 @@ def test_a_held_shard_turns_a_second_job_away_and_nothing_is_lost(
     Clock(rt).tick()  # the clock sees events with no drain job and queues one
     work(rt)
     assert rt.redis.xlen(keys.stream(shard)) == 0 and touches(rt) == 3
+
+
+def test_an_unreadable_state_is_set_aside_and_the_ticket_starts_afresh(
+    rt: Any, redis_client: redis.Redis
+) -> None:
+    redis_client.set(keys.ticket("zendesk", "900"), b'{"from": "an incompatible version"}')
+    shard = fill(rt, 2)
+    work(rt)
+    assert rt.redis.xlen(keys.stream(shard)) == 0 and touches(rt) == 2
+    assert redis_client.get("tco:unreadable:zendesk:900") == b'{"from": "an incompatible version"}'
