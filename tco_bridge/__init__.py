@@ -14,7 +14,8 @@ Where things live, following one event from the ticket tool and back:
 * the contracts: ``connector`` (the Connector protocol and discovery), ``retry`` (the shared
   retry table), ``conformance`` (the kit every connector passes), ``errors`` (one root);
 * process plumbing: ``config`` (settings, read once), ``runtime`` (what a process holds),
-  ``rules_source`` (hot reload), ``keys`` (every Redis key), ``embedded_redis``, ``cli``.
+  ``rules_source`` (hot reload), ``keys`` (every Redis key), ``embedded_redis``, ``cli`` and
+  ``command`` (what every subcommand shares).
 """
 
 __version__ = "0.1.0"

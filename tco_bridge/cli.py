@@ -15,25 +15,11 @@ from typing import Any
 
 import click
 
+from .command import command_runtime, setup_logging
 from .config import Settings
 from .runtime import Runtime, install
 
 log = logging.getLogger("tco_bridge")
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
-def _runtime(ctx: click.Context) -> Runtime:
-    if not isinstance(ctx.obj, Runtime):
-        settings = Settings.from_env()
-        _setup_logging(settings.log_level)
-        ctx.obj = Runtime.build(settings)
-    return ctx.obj
 
 
 @click.group()
@@ -43,12 +29,11 @@ def main() -> None:
 
 
 @main.command()
-@click.pass_context
-def worker(ctx: click.Context) -> None:
+def worker() -> None:
     """Run an RQ worker: drain jobs (events) and write-back jobs, with the retry scheduler."""
     from rq import SimpleWorker
 
-    rt = _runtime(ctx)
+    rt = command_runtime()
     install(rt)
     # SimpleWorker: no fork per job. Drain jobs already batch work; a fork per job would cost
     # more than the job (see README, "Scale").
@@ -57,22 +42,20 @@ def worker(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.pass_context
-def clock(ctx: click.Context) -> None:
+def clock() -> None:
     """Run the clock: release due timers, re-queue stalled shards."""
     from .clock import Clock
 
-    rt = _runtime(ctx)
+    rt = command_runtime()
     install(rt)
     Clock(rt).run()
 
 
 @main.command()
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
-@click.pass_context
-def web(ctx: click.Context, workers: int) -> None:
+def web(workers: int) -> None:
     """Run the web receiver under gunicorn on HOST:PORT."""
-    rt = _runtime(ctx)
+    rt = command_runtime()
     bind = f"{rt.settings.host}:{rt.settings.port}"
     args = ["gunicorn", "-w", str(workers), "-b", bind, "--access-logfile", "-", "wsgi:app"]
     os.execvp(sys.executable, [sys.executable, "-m", *args])
@@ -87,7 +70,7 @@ def run(data_dir: Path | None) -> None:
     from .embedded_redis import EmbeddedRedis
 
     settings = Settings.from_env()
-    _setup_logging(settings.log_level)
+    setup_logging(settings.log_level)
     data = data_dir or settings.data_dir
     server: EmbeddedRedis | None = None
     env = dict(os.environ)
@@ -114,8 +97,7 @@ def run(data_dir: Path | None) -> None:
 @main.command()
 @click.option("--connector", "names", multiple=True, help="only this connector (repeatable)")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
-@click.pass_context
-def reconcile(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
+def reconcile(names: tuple[str, ...], as_json: bool) -> None:
     """Re-read open tickets from the tool and heal state and timers lost with webhooks.
 
     Safe to repeat: nothing is written back twice. Run it on a schedule with
@@ -125,7 +107,7 @@ def reconcile(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None
 
     from .reconcile import reconcile as run_reconcile
 
-    rt = _runtime(ctx)
+    rt = command_runtime()
     for name in names or tuple(rt.connectors):
         report = run_reconcile(rt, name, rt.now())
         if as_json:
@@ -145,15 +127,14 @@ def reconcile(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None
 @click.option("--by", type=click.Choice(["owner", "team"]), default="owner", show_default=True)
 @click.option("--connector", default=None, help="only this connector")
 @click.option("--json", "as_json", is_flag=True, help="print JSON rows")
-@click.pass_context
-def metrics(ctx: click.Context, by: str, connector: str | None, as_json: bool) -> None:
+def metrics(by: str, connector: str | None, as_json: bool) -> None:
     """Ownership metrics: first-contact resolution, escalation time, touches, cadence."""
     import json as jsonlib
 
     from .metrics import ownership_metrics
     from .ticket_store import iter_states
 
-    rt = _runtime(ctx)
+    rt = command_runtime()
     rows = ownership_metrics(iter_states(rt.redis, connector), rt.rules.ownership, rt.now(), by)
     if as_json:
         click.echo(jsonlib.dumps(rows, indent=2))

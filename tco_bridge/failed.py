@@ -32,6 +32,7 @@ from typing import Any
 
 import click
 
+from .command import command_runtime
 from .runtime import Runtime
 
 FAILED = "tco:failed"
@@ -160,17 +161,6 @@ def purge_all(rt: Runtime) -> int:
 
 
 # --- CLI ---------------------------------------------------------------------------------------
-def _runtime() -> Runtime:
-    ctx = click.get_current_context()
-    if isinstance(ctx.obj, Runtime):
-        return ctx.obj
-    from .config import Settings
-
-    rt = Runtime.build(Settings.from_env())
-    ctx.obj = rt
-    return rt
-
-
 def _when(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
@@ -209,7 +199,7 @@ def failed_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(as_json: bool) -> None:
     """List parked write-back groups, most recent failure first."""
-    records = all_parked(_runtime())
+    records = all_parked(command_runtime())
     if as_json:
         click.echo(json.dumps([r.to_json() for r in records], indent=2))
     elif not records:
@@ -223,7 +213,7 @@ def list_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def show_command(group: str, as_json: bool) -> None:
     """Show one parked group: its error and every action in it."""
-    record = get_parked(_runtime(), group)
+    record = get_parked(command_runtime(), group)
     if record is None:
         raise click.ClickException(f"no parked write-back {group!r} (see `failed list`)")
     if as_json:
@@ -252,7 +242,7 @@ def _one_or_all(group: str | None, every: bool) -> None:
 def retry_command(group: str | None, every: bool) -> None:
     """Queue a parked group again (actions already done are not written twice)."""
     _one_or_all(group, every)
-    rt = _runtime()
+    rt = command_runtime()
     if every:
         click.echo(f"Queued {retry_all(rt)} parked write-back(s) again.")
     elif group and retry(rt, group):
@@ -267,7 +257,7 @@ def retry_command(group: str | None, every: bool) -> None:
 def purge_command(group: str | None, every: bool) -> None:
     """Forget a parked group without performing it."""
     _one_or_all(group, every)
-    rt = _runtime()
+    rt = command_runtime()
     if every:
         click.echo(f"Purged {purge_all(rt)} parked write-back(s).")
     elif group and purge(rt, group):

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from . import keys
+from .command import text
 from .events import EventType, TicketEvent, dump_event
 from .plan import Away
 from .runtime import Runtime
@@ -53,10 +54,6 @@ def _told(connector: str, agent: str) -> str:
     return f"{keys.PREFIX}:away:told:{connector}:{agent}"
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def away_agents(rt: Runtime) -> list[AwayRecord]:
     return [AwayRecord.from_json(v) for v in rt.redis.hgetall(keys.AWAY).values()]
 
@@ -72,7 +69,7 @@ def mark_away(
     """Record the absence and tell each open ticket the agent owns; returns those tickets."""
     record = AwayRecord(connector, agent, backup, until, now)
     rt.redis.hset(keys.AWAY, agent, record.to_json())
-    tickets = sorted(_text(t) for t in rt.redis.smembers(keys.owned(connector, agent)))
+    tickets = sorted(text(t) for t in rt.redis.smembers(keys.owned(connector, agent)))
     if tickets:
         rt.redis.sadd(_told(connector, agent), *tickets)
     _tell(rt, connector, tickets, EventType.AGENT_AWAY, agent, backup, now)
@@ -82,8 +79,8 @@ def mark_away(
 def mark_back(rt: Runtime, connector: str, agent: str, now: datetime) -> list[str]:
     """End the absence; tell the tickets told before, and any the agent owns now."""
     rt.redis.hdel(keys.AWAY, agent)
-    told = {_text(t) for t in rt.redis.smembers(_told(connector, agent))}
-    owned = {_text(t) for t in rt.redis.smembers(keys.owned(connector, agent))}
+    told = {text(t) for t in rt.redis.smembers(_told(connector, agent))}
+    owned = {text(t) for t in rt.redis.smembers(keys.owned(connector, agent))}
     rt.redis.delete(_told(connector, agent))
     tickets = sorted(told | owned)
     _tell(rt, connector, tickets, EventType.AGENT_BACK, agent, None, now)

@@ -22,6 +22,7 @@ from typing import Any
 import redis
 
 from . import keys
+from .command import text
 from .errors import RulesError
 from .events import EventType, TicketEvent, load_event
 from .handover import AwayRecord
@@ -212,9 +213,9 @@ class Drainer:
         workload: dict[str, int] = {}
         for name, load in zip(connectors, loads, strict=True):
             for agent, count in load.items():
-                workload[f"{name}:{_text(agent)}"] = int(count)
-                workload.setdefault(_text(agent), int(count))
-        away = {_text(a): AwayRecord.from_json(v).as_away() for a, v in away_raw.items()}
+                workload[f"{name}:{text(agent)}"] = int(count)
+                workload.setdefault(text(agent), int(count))
+        away = {text(a): AwayRecord.from_json(v).as_away() for a, v in away_raw.items()}
         return Context(workload=workload, away=away)
 
     def _commit(
@@ -225,7 +226,7 @@ class Drainer:
             try:
                 pipe.watch(lock_key)  # type: ignore[no-untyped-call]
                 held = pipe.get(lock_key)
-                if held is None or _text(held) != token:
+                if held is None or text(held) != token:
                     raise LockLost()
                 pipe.multi()
                 for item in tickets.values():
@@ -280,14 +281,10 @@ def _recount(workload: Any, before: TicketState, after: TicketState) -> None:
                 workload[key] = workload.get(key, 0) + delta
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def _entry_events(fields: dict[bytes, bytes]) -> list[TicketEvent]:
     """A stream entry holds either a delivery's events or a released timer."""
     if b"timer" in fields:
-        connector, ticket, name = _text(fields[b"timer"]).split("|", 2)
+        connector, ticket, name = text(fields[b"timer"]).split("|", 2)
         due = from_epoch(fields[b"due"])
         return [
             TicketEvent(

@@ -83,14 +83,12 @@ __all__ = ["rules_group", "simulate_command"]
 @rules_group.command("failures")
 @click.option("--limit", default=20, show_default=True, help="newest first")
 @click.option("--json", "as_json", is_flag=True, help="print JSON lines")
-@click.pass_context
-def failures_command(ctx: click.Context, limit: int, as_json: bool) -> None:
+def failures_command(limit: int, as_json: bool) -> None:
     """Rules that failed at run time in the workers (the event was applied without rules)."""
     from .. import keys
-    from ..config import Settings
-    from ..runtime import Runtime
+    from ..command import command_runtime
 
-    rt = ctx.obj if isinstance(ctx.obj, Runtime) else Runtime.build(Settings.from_env())
+    rt = command_runtime()
     rows = [json.loads(r) for r in rt.redis.lrange(keys.RULE_FAILURES, 0, limit - 1)]
     if not rows:
         click.echo("no rule failures recorded")

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from .. import keys
+from ..command import text
 from ..metrics import ownership_metrics
 from ..state_codec import decode
 from ..ticket_store import iter_states
@@ -31,7 +32,7 @@ def ticket(connector: str, ticket: str) -> Any:
 @require_reader
 def owned(connector: str, agent: str) -> Any:
     rt = runtime()
-    ids = sorted(_text(m) for m in rt.redis.smembers(keys.owned(connector, agent)))
+    ids = sorted(text(m) for m in rt.redis.smembers(keys.owned(connector, agent)))
     raws = rt.redis.mget([keys.ticket(connector, t) for t in ids]) if ids else []
     policy = rt.rules.ownership
     states = [decode(r) for r in raws if r is not None]
@@ -53,7 +54,3 @@ def metrics() -> Any:
     states = iter_states(rt.redis, connector)
     rows = ownership_metrics(states, rt.rules.ownership, rt.now(), by=by)
     return jsonify(by=by, connector=connector, rows=rows)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
