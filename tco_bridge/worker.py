@@ -183,7 +183,8 @@ class Drainer:
 
     def _load(self, per_ticket: dict[str, list[TicketEvent]]) -> dict[str, _Ticket]:
         tkeys = list(per_ticket)
-        raws = self.client.mget([keys.PREFIX + ":ticket:" + k for k in tkeys]) if tkeys else []
+        names = [keys.ticket(*k.split(":", 1)) for k in tkeys]
+        raws = self.client.mget(names) if names else []
         out: dict[str, _Ticket] = {}
         for tkey, raw in zip(tkeys, raws, strict=True):
             connector, _, ticket = tkey.partition(":")
