@@ -146,6 +146,7 @@ class Simulator:
             )
 
     def step(self, event: TicketEvent) -> None:
+        self._presence(event)
         key = event.ticket_key
         state = self.states.get(key) or new_state(event.connector, event.ticket)
         context = Context(workload=dict(self._workload), away=dict(self.away))
@@ -157,6 +158,14 @@ class Simulator:
         trigger = f"timer:{event.field}" if event.type is EventType.TIMER_FIRED else event.type
         for action in result.plan.actions:
             self.timeline.append(_entry(event.at, key, str(trigger), action))
+
+    def _presence(self, event: TicketEvent) -> None:
+        """Agent away/back events carry the agent (``field``) and backup (``after``): the
+        virtual ``Context.away`` follows them, as ``tco:away`` does in production."""
+        if event.type is EventType.AGENT_AWAY and event.field:
+            self.away[event.field] = Away(event.field, event.after)
+        elif event.type is EventType.AGENT_BACK and event.field:
+            self.away.pop(event.field, None)
 
     def _count(self, key: str, state: TicketState) -> None:
         previous = self._owners.pop(key, None)

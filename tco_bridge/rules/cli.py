@@ -1,4 +1,4 @@
-"""Command line: ``tco-bridge rules check|explain`` and ``tco-bridge simulate``.
+"""Command line: ``tco-bridge rules check|explain|test`` and ``tco-bridge simulate``.
 
 The main CLI mounts :data:`rules_group` and :data:`simulate_command`.
 """
@@ -21,7 +21,7 @@ from .loader import load_rules
 
 @click.group("rules")
 def rules_group() -> None:
-    """Check rule files and explain how they judge an event."""
+    """Check rule files, test them, and explain how they judge an event."""
 
 
 @rules_group.command("check")
@@ -78,6 +78,33 @@ def read_event_file(path: Path) -> list[TicketEvent]:
 
 
 __all__ = ["rules_group", "simulate_command"]
+
+
+@rules_group.command("test")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def test_command(files: tuple[Path, ...]) -> None:
+    """Run rule tests (YAML, see docs/rules.md); exit 1 on any mismatch, with a diff."""
+    from .ruletest import RuleTestError, run_file
+
+    failed = passed = 0
+    for file in files:
+        try:
+            outcomes = run_file(file)
+        except RuleTestError as exc:
+            click.echo(f"ERROR {exc}", err=True)
+            failed += 1
+            continue
+        for outcome in outcomes:
+            if outcome.passed:
+                passed += 1
+                continue
+            failed += 1
+            click.echo(f"FAILED {outcome.file}: {outcome.name}")
+            for line in outcome.diff:
+                click.echo(f"  {line}")
+    click.echo(f"{passed} passed, {failed} failed")
+    if failed:
+        raise SystemExit(1)
 
 
 @rules_group.command("failures")
