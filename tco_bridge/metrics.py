@@ -5,8 +5,9 @@ Per contact owner (or per front-line team):
 * ``open`` / ``done``: tickets owned now, and owned tickets resolved or closed;
 * ``first_contact_resolution``: share of done tickets resolved without ever leaving the front
   line, by the owner (or with no resolver recorded);
-* ``escalation_minutes``: mean time done-or-open tickets spent with escalation groups;
-* ``touches``: mean agent touches per ticket;
+* ``escalation_minutes``: mean time done-or-open tickets spent with escalation groups; a stay
+  ends when the ticket leaves the group or is resolved or closed (:func:`escalation_seconds`);
+* ``touches``: mean agent touches (agent actions, see ``touches.py``) per ticket;
 * ``first_response_minutes``: mean time from creation to the first public agent reply;
 * ``cadence_compliance``: customer updates / (customer updates + update deadlines missed),
   where a missed deadline is a firing of the cadence timer (``customer_update_due`` in the
@@ -23,7 +24,7 @@ from typing import Any
 
 from .events import Status
 from .ownership import OwnershipPolicy
-from .state import TicketState, escalation_path, value_at
+from .state import Segment, TicketState, escalation_path, value_at
 
 CADENCE_TIMER = "customer_update_due"
 
@@ -76,6 +77,23 @@ def team_of(state: TicketState) -> str | None:
     return str(group) if group is not None else None
 
 
+def escalation_seconds(state: TicketState, path: list[Segment], now: datetime) -> float:
+    """Time spent with escalation groups: each stay runs until the ticket left the group,
+    else until it was resolved or closed (when it is not open now), else until ``now``."""
+    done_at = None if state.is_open else _earliest(state.resolved_at, state.closed_at)
+    total = 0.0
+    for segment in path:
+        end = segment.left_at
+        if end is None:
+            end = done_at if done_at is not None and done_at >= segment.entered_at else now
+        total += max(0.0, (end - segment.entered_at).total_seconds())
+    return total
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return min(x for x in (a, b) if x is not None) if (a or b) else None
+
+
 def ownership_metrics(
     states: Iterable[TicketState], policy: OwnershipPolicy, now: datetime, by: str = "owner"
 ) -> list[dict[str, Any]]:
@@ -102,9 +120,7 @@ def _count(t: _Tally, state: TicketState, policy: OwnershipPolicy, now: datetime
     if done and not path and state.resolved_by in (None, owner):
         t.fcr += 1
     if path:
-        t.escalation_s.append(
-            sum(((s.left_at or now) - s.entered_at).total_seconds() for s in path)
-        )
+        t.escalation_s.append(escalation_seconds(state, path, now))
     t.touches.append(state.touches)
     if state.created_at and state.first_response_at:
         t.first_response_s.append((state.first_response_at - state.created_at).total_seconds())

@@ -23,6 +23,7 @@ from typing import Any
 
 from .events import ActorKind, EventType, Snapshot, Status, TicketEvent
 from .ownership import Model, OwnershipPolicy, OwnerTrigger
+from .touches import touch_key, touching_agent
 
 HISTORY_LIMIT = 100
 CANDIDATE_LIMIT = 20
@@ -151,6 +152,12 @@ class TicketState:
     def is_open(self) -> bool:
         return not self.deleted and (self.status is None or self.status in OPEN_STATUSES)
 
+    @property
+    def is_owned_now(self) -> bool:
+        """Ownership lasts until the customer confirms: open, or resolved and awaiting the
+        customer's confirmation (not yet closed)."""
+        return self.is_open or (not self.deleted and self.status is Status.RESOLVED)
+
 
 _STATE_FIELDS = tuple(f.name for f in fields(TicketState))
 _set = object.__setattr__
@@ -186,7 +193,7 @@ def apply(state: TicketState, event: TicketEvent, policy: OwnershipPolicy) -> Ti
     handler = _HANDLERS.get(event.type)
     if handler is not None:
         state = handler(state, event)
-    if _is_agent_touch(event):
+    if touching_agent(event) is not None:
         state = _touch(state, event)
     return _evolve(state, owner=derive_owner(state, policy))
 
@@ -435,21 +442,18 @@ def _actor_id(event: TicketEvent) -> str | None:
     return event.actor.id if event.actor else None
 
 
-def _is_agent_touch(event: TicketEvent) -> bool:
-    if event.type is EventType.COMMENT_ADDED and event.comment is not None:
-        author = event.comment.author or event.actor
-        return author is not None and author.kind is ActorKind.AGENT
-    return event.actor is not None and event.actor.kind is ActorKind.AGENT
-
-
 def _touch(state: TicketState, event: TicketEvent) -> TicketState:
-    agent = event.comment.author if event.comment and event.comment.author else event.actor
+    """Count the action once (see ``touches.py``); its key joins ``seen``."""
+    agent = touching_agent(event)
+    key = touch_key(event)
     agents = state.agents
     if agent is not None and agent.id not in agents:
         agents = tuple(sorted((*agents, agent.id)))
+    counted = key is not None and key not in state.seen
     return replace(
         state,
-        touches=state.touches + 1,
+        touches=state.touches + counted,
+        seen=(*state.seen, key)[-SEEN_LIMIT:] if counted and key else state.seen,
         agents=agents,
         last_touch_at=_latest(state.last_touch_at, event.at),
     )

@@ -244,14 +244,19 @@ class Drainer:
         # (a reopen saves it again without an expiry).
         retain = None if state.is_open else self.rt.settings.retention_days * 86400
         pipe.set(keys.ticket(connector, ticket), encode(state), ex=retain)
-        old = before.owner.id if before.owner and before.is_open else None
-        new = state.owner.id if state.owner and state.is_open else None
+        # The owner's list keeps resolved tickets awaiting confirmation; the workload counts
+        # open ones only.
+        old, new = _owner_if(before, before.is_owned_now), _owner_if(state, state.is_owned_now)
         if old != new:
             if old is not None:
                 pipe.srem(keys.owned(connector, old), ticket)
-                pipe.hincrby(keys.workload(connector), old, -1)
             if new is not None:
                 pipe.sadd(keys.owned(connector, new), ticket)
+        old, new = _open_owner(before), _open_owner(state)
+        if old != new:
+            if old is not None:
+                pipe.hincrby(keys.workload(connector), old, -1)
+            if new is not None:
                 pipe.hincrby(keys.workload(connector), new, 1)
         set_ = {n: due for n, due in state.timers.items() if before.timers.get(n) != due}
         cleared = [n for n in before.timers if n not in state.timers]
@@ -265,8 +270,12 @@ class Drainer:
             pipe.rpush(keys.OUTBOX, json.dumps(group))
 
 
+def _owner_if(state: TicketState, condition: bool) -> str | None:
+    return state.owner.id if state.owner is not None and condition else None
+
+
 def _open_owner(state: TicketState) -> str | None:
-    return state.owner.id if state.owner is not None and state.is_open else None
+    return _owner_if(state, state.is_open)
 
 
 def _recount(workload: Any, before: TicketState, after: TicketState) -> None:

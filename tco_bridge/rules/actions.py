@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ..actions import Action, ActionKind, TaskSpec, action_id
-from ..events import Status
+from ..events import EventType, Status
 from ..plan import OwnerChange, Plan
 from .durations import Duration
 from .model import ANCHORS, Definitions, DurationSpec, Facts, PerPriority
@@ -367,14 +367,38 @@ def _set_timer(src: Source, node: Node, lib: Library) -> Run | None:
         duration = _pick(spec, f)
         start = f.anchor(anchor) or f.state.created_at or f.event.at
         calendar = defs.calendar(calendar_name)
-        due = calendar.add(start, duration) if calendar else start + duration.timedelta
-        if before is not None:
-            due = max(start, due - _pick(before, f).timedelta)
+
+        def due_from(start: datetime) -> datetime:
+            due = calendar.add(start, duration) if calendar else start + duration.timedelta
+            if before is not None:
+                due = max(start, due - _pick(before, f).timedelta)
+            return due
+
+        due = due_from(start)
+        if due <= f.now:
+            due = _late_due(f, name, due, due_from)
         emit.plan.timers_cleared.discard(name)
         emit.plan.timers_set[name] = due
         emit.due = due
 
     return run
+
+
+def _late_due(
+    f: Facts, name: str, due: datetime, due_from: Callable[[datetime], datetime]
+) -> datetime:
+    """A timer computed into the past (a ticket first seen late: an old issue, a reconcile).
+
+    Armed for the first time, it stays due and fires once. Re-armed (by a timer firing, or
+    once it has fired before) it counts from now, never into the past: otherwise each firing
+    re-arms it already due and the ticket gets the same nudge again within the second. A timer
+    already re-armed into the future keeps that due time."""
+    current = f.state.timers.get(name)
+    if current is not None and current > f.now:
+        return current
+    if f.event.type is EventType.TIMER_FIRED or f.state.timers_fired.get(name):
+        return due_from(f.now)
+    return due
 
 
 def _durations(spec: DurationSpec | None) -> list[Duration]:

@@ -36,7 +36,7 @@ def owned(connector: str, agent: str) -> Any:
     raws = rt.redis.mget([keys.ticket(connector, t) for t in ids]) if ids else []
     policy = rt.rules.ownership
     states = [decode(r) for r in raws if r is not None]
-    tickets = [owned_view(s, policy) for s in states if s.is_open]
+    tickets = [owned_view(s, policy) for s in states if s.is_owned_now]
     return jsonify(connector=connector, owner=agent, count=len(tickets), tickets=tickets)
 
 

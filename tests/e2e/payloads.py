@@ -85,6 +85,26 @@ def jira_escalate(key: str, minute: int, changelog_id: str = "10500") -> dict[st
     return data
 
 
+def jira_status(
+    key: str, minute: int, status: str, category: str, actor: str, name: str
+) -> dict[str, Any]:
+    """A transition by ``actor``; to a done status it also sets ``resolution`` (one changelog,
+    two items, as Jira sends a resolve)."""
+    data = jira_escalate(key, minute, changelog_id=f"st-{key}-{minute}")
+    data["user"] = _user(actor, name)
+    data["issue"]["fields"]["status"] = {"name": status, "statusCategory": {"key": category}}
+    items: list[dict[str, Any]] = [
+        {"field": "status", "fieldtype": "jira", "fieldId": "status", "from": "1",
+         "fromString": "Open", "to": "5", "toString": status},
+    ]  # fmt: skip
+    if category == "done":
+        resolution = {"field": "resolution", "fieldtype": "jira", "fieldId": "resolution",
+                      "from": None, "fromString": None, "to": "1", "toString": "Done"}  # fmt: skip
+        items.insert(0, resolution)
+    data["changelog"]["items"] = items
+    return data
+
+
 Z_CUSTOMER = "8447388090001"
 Z_ANNA = "8447388090494"
 Z_ENGINEER = "8447388090777"
