@@ -2,7 +2,10 @@
 
 Speaks what ``connectors/zendesk`` sends (see outbound.py, plan.py, tasks.py):
 
-    PUT    /api/v2/tickets/{id}.json             Update Ticket (comment, fields, status...)
+    GET    /api/v2/tickets/{id}.json             Show Ticket (tags, ``updated_at``)
+    PUT    /api/v2/tickets/{id}.json             Update Ticket (comment, fields, status, tags,
+                                                 followers; ``safe_update`` answers 409 when
+                                                 ``updated_stamp`` is not the ticket's)
     PUT    /api/v2/tickets/{id}/tags.json        add tags
     DELETE /api/v2/tickets/{id}/tags.json        remove tags
     GET    /api/v2/tickets/{id}/comments.json    newest first (retries look for tco: markers)
@@ -61,6 +64,7 @@ class Tool:
         self.account: deque[float] = deque()
         self.updates: deque[float] = deque()
         self.tags: dict[str, set[str]] = {}
+        self.versions: Counter[str] = Counter()  # updates per ticket: its ``updated_at``
         self.comments: dict[str, list[dict[str, Any]]] = {}
         self.created: dict[str, int] = {}  # Idempotency-Key → follow-up ticket id
         self.requests: Counter[str] = Counter()
@@ -166,6 +170,8 @@ class Handler(BaseHTTPRequestHandler):
 def _route(method: str, path: str) -> tuple[str | None, str]:
     if (m := TICKET.match(path)) and method == "PUT":
         return "update_ticket", m.group(1)
+    if (m := TICKET.match(path)) and method == "GET":
+        return "show_ticket", m.group(1)
     if (m := TAGS.match(path)) and method in ("PUT", "DELETE"):
         return ("add_tags" if method == "PUT" else "remove_tags"), m.group(1)
     if (m := COMMENTS.match(path)) and method == "GET":
@@ -180,8 +186,18 @@ def _route(method: str, path: str) -> tuple[str | None, str]:
 def _apply(
     tool: Tool, kind: str, ticket: str, body: dict[str, Any], headers: Any
 ) -> tuple[int, dict[str, Any]]:
+    if kind == "show_ticket":
+        tags = sorted(tool.tags.get(ticket, ()))
+        return 200, {
+            "ticket": {"id": int(ticket), "tags": tags, "updated_at": _stamp(tool, ticket)}
+        }
     if kind == "update_ticket":
         update = body.get("ticket") or {}
+        if update.get("safe_update") and update.get("updated_stamp") != _stamp(tool, ticket):
+            return 409, {"error": "UpdateConflict"}
+        tool.versions[ticket] += 1
+        if "tags" in update:
+            tool.tags[ticket] = set(update["tags"])
         events: list[dict[str, Any]] = []
         comment = update.get("comment")
         if isinstance(comment, dict):
@@ -205,6 +221,10 @@ def _apply(
         tool.next_id += 1
         tool.created[key] = tool.next_id
     return 201, {"ticket": {"id": tool.created[key], **(body.get("ticket") or {})}}
+
+
+def _stamp(tool: Tool, ticket: str) -> str:
+    return f"2026-01-01T00:00:00Z+{tool.versions[ticket]}"
 
 
 def serve(port: int, window_s: float) -> None:

@@ -3,11 +3,18 @@
 ``perform`` sends, in this order and only what is needed: (with ``check_existing``, when a note
 is among the actions) the ticket's latest comments, the one batched ticket update (and a second
 one holding only a public reply when an internal note is due too: an update carries one
-comment, see :mod:`.plan`), the tag additions, the tag removals, then each task. Any failure
-raises (retryable or permanent, decided by the shared table), and the job is retried with
-``check_existing``: the ``tco:<id>`` markers (``ref tco:<id>`` on a public reply) make it skip
-what landed, and tags, assignments, fields and statuses are safe to set twice. Only the newest
-page of comments (100) is searched for markers, which is where an earlier attempt's note lies.
+comment, see :mod:`.plan`), then each task. Any failure raises (retryable or permanent, decided
+by the shared table), and the job is retried with ``check_existing``: the ``tco:<id>`` markers
+(``ref tco:<id>`` on a public reply) make it skip what landed, and tags, assignments, fields,
+followers and statuses are safe to set twice. Only the newest page of comments (100) is
+searched for markers, which is where an earlier attempt's note lies.
+
+When the update changes tags, the ticket is read first (``GET /api/v2/tickets/{id}.json``, a
+read: it spends no Update Ticket budget) and the update carries the whole new list with
+``safe_update: true`` and ``updated_stamp`` = the ticket's ``updated_at``. Zendesk answers 409
+when someone changed the ticket meanwhile; the ticket is then read again and the list
+recomputed, so a tag set by someone else in between is never lost. When the tags are already
+as wanted and nothing else is due, no update is sent at all.
 
 ``open_tickets`` uses Export Search Results (``/api/v2/search/export.json?query=type:ticket
 status<solved``, cursor pages via ``links.next``) rather than the Search API, which stops at
@@ -23,12 +30,12 @@ from typing import Any
 
 from tco_bridge.actions import Action, ActionKind
 from tco_bridge.connector import Outcome, TicketRecord
-from tco_bridge.errors import ConnectorError
+from tco_bridge.errors import ConnectorError, PermanentApiError, RetryableApiError
 from tco_bridge.events import Snapshot
 
 from .formats import canonical_status, lower, optional_enum, parse_timestamp, text
 from .http import ApiRequest, ApiResponse, Send
-from .plan import Plan, build_plan, markers_in
+from .plan import Plan, Update, build_plan, markers_in, with_tags
 from .settings import ZendeskSettings
 from .tasks import create_task
 
@@ -57,7 +64,6 @@ def perform(
     )
     outcomes.update({i: Outcome(i, ok=False, detail=why) for i, why in plan.rejected.items()})
     outcomes.update(_send_updates(send, ticket, plan))
-    outcomes.update(_send_tags(send, ticket, plan))
     for task in plan.tasks:
         outcomes[task.id] = create_task(send, task, settings.kb_article)
     return [outcomes[a.id] for a in actions]
@@ -65,12 +71,13 @@ def perform(
 
 def write_cost(settings: ZendeskSettings, actions: Sequence[Action]) -> dict[str, int]:
     """What performing ``actions`` spends of each budget in ``WRITE_LIMITS``: Update Ticket
-    calls, and requests in all (a task costs a search and a create; a re-run's comment read is
-    not counted). Lets the write-back layer pace by real calls, not by action count."""
+    calls, and requests in all (a tag change reads the ticket first; a task costs a search and
+    a create; a re-run's comment read and a 409's re-read are not counted). Lets the
+    write-back layer pace by real calls, not by action count."""
     plan = build_plan(actions, owner_field=settings.owner_field_id, bot=settings.bot_user_id)
     updates = len(plan.updates)
-    tags = bool(plan.tags_add) + bool(plan.tags_remove)
-    return {"ticket_update": updates, "api": updates + tags + 2 * len(plan.tasks)}
+    reads = sum(u.changes_tags for u in plan.updates)
+    return {"ticket_update": updates, "api": updates + reads + 2 * len(plan.tasks)}
 
 
 def _one_ticket(actions: Sequence[Action]) -> str:
@@ -100,14 +107,42 @@ def _send_updates(send: Send, ticket: str, plan: Plan) -> dict[str, Outcome]:
     path = f"/api/v2/tickets/{ticket}.json"
     outcomes: dict[str, Outcome] = {}
     for update in plan.updates:
-        answer = send(ApiRequest("PUT", path, body={"ticket": update.body}))
-        comment_id = _comment_id(answer)
+        answer = _put(send, path, update)
+        comment_id = _comment_id(answer) if answer is not None else None
+        detail = f"PUT {path}" if answer is not None else "tags already as wanted"
         for action_id in update.ids:
             remote_id = comment_id if action_id in update.comment_ids else None
-            outcomes[action_id] = Outcome(
-                action_id, ok=True, detail=f"PUT {path}", remote_id=remote_id
-            )
+            outcomes[action_id] = Outcome(action_id, ok=True, detail=detail, remote_id=remote_id)
     return outcomes
+
+
+#: Reads and retries of one tag-changing update before giving up for now (a retryable error:
+#: the write-back job tries again later).
+CONFLICT_ATTEMPTS = 3
+
+
+def _put(send: Send, path: str, update: Update) -> ApiResponse | None:
+    """Send one update; with tags, as a safe update recomputed on each 409. None: nothing
+    needed sending (the tags were already as wanted and nothing else was due)."""
+    if not update.changes_tags:
+        return send(ApiRequest("PUT", path, body={"ticket": update.body}))
+    for _ in range(CONFLICT_ATTEMPTS):
+        found = send(ApiRequest("GET", path)).data.get("ticket")
+        current: Mapping[str, Any] = found if isinstance(found, dict) else {}
+        tags = with_tags(update, [str(t) for t in current.get("tags") or []])
+        body = dict(update.body)
+        if tags != list(current.get("tags") or []):
+            body.update(tags=tags, safe_update=True, updated_stamp=current.get("updated_at"))
+        if not body:
+            return None
+        try:
+            return send(ApiRequest("PUT", path, body={"ticket": body}))
+        except PermanentApiError as exc:
+            if exc.status != 409:
+                raise
+    raise RetryableApiError(
+        CONNECTOR, f"PUT {path}: the ticket kept changing ({CONFLICT_ATTEMPTS} conflicts)"
+    )
 
 
 def _comment_id(answer: ApiResponse) -> str | None:
@@ -118,15 +153,6 @@ def _comment_id(answer: ApiResponse) -> str | None:
         if event.get("type") == "Comment":
             return text(event.get("id"))
     return None
-
-
-def _send_tags(send: Send, ticket: str, plan: Plan) -> dict[str, Outcome]:
-    path = f"/api/v2/tickets/{ticket}/tags.json"
-    if plan.tags_add:
-        send(ApiRequest("PUT", path, body={"tags": plan.tags_add}))
-    if plan.tags_remove:
-        send(ApiRequest("DELETE", path, body={"tags": plan.tags_remove}))
-    return {i: Outcome(i, ok=True, detail=f"tags via {path}") for i in plan.tag_ids}
 
 
 def open_tickets(send: Send) -> Iterator[TicketRecord]:

@@ -20,15 +20,23 @@ accepts goes into ONE ``PUT /api/v2/tickets/{id}.json``:
   → ``custom_fields``; TRANSITION → ``status`` (canonical → Zendesk: on_hold → hold,
   resolved → solved).
 
+Mentions alone notify nobody, so the agents an internal note mentions (not groups, not the
+bot) are made **followers** in the same update, ``followers: [{"user_id", "action": "put"}]``,
+each once: Zendesk e-mails followers about every comment, and the note is that comment.
+
 When an internal note is in the update, the comment's last lines are ``tco:<action id>`` for
 every action in the update, so a retry can see that the whole update already landed. A public
 reply is read by the customer, so it carries only its own reference, one last line
 ``ref tco:<action id>`` per reply; the other changes of an update that carries a reply and no
-internal note are not marked, and a retry sets them again, which is harmless. Tags never go
-into the update (``tags`` there replaces the list): ADD_LABEL, REMOVE_LABEL and SET_OWNER in
-tag mode (``tco_owner_<id>`` added, the previous owner's removed) become one ``PUT`` and one
-``DELETE`` on ``/tags.json``. CREATE_TASK is left to :mod:`.tasks`. An action that cannot be
-expressed (no text, unknown field or status) is rejected with a reason and sends nothing.
+internal note are not marked, and a retry sets them again, which is harmless.
+
+Tags join the same update too. ``tags`` there replaces the whole list (``additional_tags`` and
+``remove_tags`` exist only on the asynchronous Update Many), so the plan keeps what to add and
+remove (ADD_LABEL, REMOVE_LABEL, SET_OWNER in tag mode: ``tco_owner_<id>`` added, the previous
+owner's removed) and :func:`with_tags` computes the list from the ticket's current tags at send
+time, guarded by ``safe_update`` + ``updated_stamp`` (see :mod:`.outbound`). CREATE_TASK is
+left to :mod:`.tasks`. An action that cannot be expressed (no text, unknown field or status) is
+rejected with a reason and sends nothing.
 """
 
 from __future__ import annotations
@@ -58,6 +66,13 @@ class Update:
     body: dict[str, Any]
     ids: list[str]
     comment_ids: list[str]
+    #: Tags to add and remove: the update's ``tags`` are computed from the current ones.
+    tags_add: list[str] = field(default_factory=list)
+    tags_remove: list[str] = field(default_factory=list)
+
+    @property
+    def changes_tags(self) -> bool:
+        return bool(self.tags_add or self.tags_remove)
 
 
 @dataclass
@@ -71,7 +86,7 @@ class Plan:
     updates: list[Update] = field(default_factory=list)
     tags_add: list[str] = field(default_factory=list)
     tags_remove: list[str] = field(default_factory=list)
-    tag_ids: list[str] = field(default_factory=list)
+    followers: list[str] = field(default_factory=list)
     tasks: list[Action] = field(default_factory=list)
     rejected: dict[str, str] = field(default_factory=dict)
 
@@ -88,7 +103,7 @@ def markers_in(text: str) -> set[str]:
 def build_plan(actions: Sequence[Action], *, owner_field: str | None, bot: str | None) -> Plan:
     plan = Plan()
     for action in actions:
-        reason = _add(plan, action, owner_field)
+        reason = _add(plan, action, owner_field, bot)
         if reason:
             plan.rejected[action.id] = reason
     _updates(plan, bot)
@@ -100,8 +115,8 @@ def is_public(action: Action) -> bool:
 
 
 def _updates(plan: Plan, bot: str | None) -> None:
-    """The update (fields + internal note, or fields + replies), then the replies' own update
-    when an internal note took the first one's comment."""
+    """The update (fields, tags, followers + internal note, or + replies), then the replies'
+    own update when an internal note took the first one's comment."""
     notes = [n.id for n in plan.notes]
     replies = [r.id for r in plan.replies]
     if plan.notes:
@@ -110,10 +125,22 @@ def _updates(plan: Plan, bot: str | None) -> None:
         plan.update["comment"] = _reply(plan.replies, bot)
         notes, replies = replies, []
         plan.update_ids += notes
-    if plan.update:
-        plan.updates.append(Update(plan.update, plan.update_ids, notes))
+    if plan.followers:
+        plan.update["followers"] = [{"user_id": api_id(u), "action": "put"} for u in plan.followers]
+    if plan.update or plan.tags_add or plan.tags_remove:
+        plan.updates.append(
+            Update(plan.update, plan.update_ids, notes, plan.tags_add, plan.tags_remove)
+        )
     if replies:
         plan.updates.append(Update({"comment": _reply(plan.replies, bot)}, replies, replies))
+
+
+def with_tags(update: Update, current: Sequence[str]) -> list[str]:
+    """The ticket's tag list after ``update``: current tags kept (whoever set them), the
+    update's additions appended, its removals dropped."""
+    tags = [t for t in current if t not in update.tags_remove]
+    tags += [t for t in update.tags_add if t not in tags]
+    return tags
 
 
 TAG_MIRRORS = frozenset({"tag", "tags", "label", "labels"})
@@ -127,7 +154,7 @@ def owner_target(action: Action, default: str | None) -> str | None:
     return None if action.field.lower() in TAG_MIRRORS else action.field
 
 
-def _add(plan: Plan, action: Action, owner_field: str | None) -> str | None:
+def _add(plan: Plan, action: Action, owner_field: str | None, bot: str | None) -> str | None:
     """Put one action into the plan; return why it cannot be, if so."""
     if action.kind is ActionKind.CREATE_TASK:
         if action.task is None:
@@ -147,7 +174,15 @@ def _add(plan: Plan, action: Action, owner_field: str | None) -> str | None:
         plan.update_ids.append(action.id)
         if action.kind is ActionKind.NOTE:
             plan.notes.append(action)
+            _follow(plan, action, bot)
     return reason
+
+
+def _follow(plan: Plan, note: Action, bot: str | None) -> None:
+    """The agents a note mentions follow the ticket: Zendesk e-mails them the note."""
+    for user in note.mention:
+        if not user.startswith(GROUP_PREFIX) and user != bot:
+            _append_once(plan.followers, user)
 
 
 def _update_part(update: dict[str, Any], action: Action, owner_field: str | None) -> str | None:
@@ -201,7 +236,7 @@ def _label(plan: Plan, action: Action) -> str | None:
         return f"{action.kind.value} needs a label"
     target = plan.tags_add if action.kind is ActionKind.ADD_LABEL else plan.tags_remove
     _append_once(target, action.label)
-    plan.tag_ids.append(action.id)
+    plan.update_ids.append(action.id)
     return None
 
 
@@ -212,7 +247,7 @@ def _owner_tags(plan: Plan, action: Action) -> str | None:
         _append_once(plan.tags_add, owner_tag(action.owner))
     if action.previous_owner and action.previous_owner != action.owner:
         _append_once(plan.tags_remove, owner_tag(action.previous_owner))
-    plan.tag_ids.append(action.id)
+    plan.update_ids.append(action.id)
     return None
 
 

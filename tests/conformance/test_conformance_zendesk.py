@@ -105,11 +105,16 @@ class TestZendeskConformance(ConnectorConformance):
         return fixture_files(WEBHOOKS, refused={"other-integrations/": unknown})
 
     def stub_write(self, api: responses.RequestsMock, action: Action, reply: Reply) -> None:
+        """A label: the ticket is read, then one safe update carries the whole tag list."""
+        current = recorded("ticket_show.json")
+        api.get(f"{TICKET}.json", json=current)
+        tags = [*current["ticket"]["tags"], action.label]
+        stamp = current["ticket"]["updated_at"]
         api.put(
-            f"{TICKET}/tags.json",
-            match=[exact({"tags": [action.label]})],
+            f"{TICKET}.json",
+            match=[exact({"ticket": {"tags": tags, "safe_update": True, "updated_stamp": stamp}})],
             **reply.respond(
-                ok_json=recorded("ticket_tags.json"), error_json=recorded("error_invalid.json")
+                ok_json=recorded("ticket_update.json"), error_json=recorded("error_invalid.json")
             ),
         )
 

@@ -33,7 +33,6 @@ SECRET = "webhook-signing-5ecret"
 EMAIL = "bridge@acme.test"
 TICKET = "4242"
 TICKET_URL = f"{BASE}/api/v2/tickets/{TICKET}.json"
-TAGS_URL = f"{BASE}/api/v2/tickets/{TICKET}/tags.json"
 TASK_ID = "tco-1234567890abcdef0123"
 
 
@@ -119,6 +118,7 @@ def test_note_assign_field_and_status_go_in_one_put(fake: responses.RequestsMock
                         "group_id": 360010,
                         "custom_fields": [{"id": 360002, "value": "l2"}],
                         "status": "open",
+                        "followers": [{"user_id": 7001, "action": "put"}],
                     }
                 },
                 strict_match=True,
@@ -234,6 +234,7 @@ def test_public_reply_and_internal_note_go_in_two_updates(fake: responses.Reques
                 "author_id": 5005,
             },
             "status": "pending",
+            "followers": [{"user_id": 7001, "action": "put"}],
         },
     )
     put(
@@ -313,7 +314,8 @@ def test_group_mentions_are_written_as_the_group_id(fake: responses.RequestsMock
                 "\n\ntco:tco-nudge",
                 "public": False,
                 "author_id": 5005,
-            }
+            },
+            "followers": [{"user_id": 7001, "action": "put"}],  # the group is no follower
         },
     )
     nudge = action(
@@ -330,16 +332,26 @@ def test_group_mentions_are_written_as_the_group_id(fake: responses.RequestsMock
 # --- tags and the owner mirror -------------------------------------------------------------
 
 
-def test_labels_use_the_tags_endpoints_never_the_update(fake: responses.RequestsMock) -> None:
-    fake.put(
-        TAGS_URL,
-        json=recorded("ticket_tags.json"),
-        match=[matchers.json_params_matcher({"tags": ["vip", "escalated"]}, strict_match=True)],
-    )
-    fake.delete(
-        TAGS_URL,
-        json=recorded("ticket_tags.json"),
-        match=[matchers.json_params_matcher({"tags": ["waiting"]}, strict_match=True)],
+def show(fake: responses.RequestsMock, **changes: Any) -> dict[str, Any]:
+    """Stub the read of the ticket (current tags and ``updated_at``); return the ticket."""
+    answer = recorded("ticket_show.json")
+    answer["ticket"].update(changes)
+    fake.get(TICKET_URL, json=answer)
+    ticket: dict[str, Any] = answer["ticket"]
+    return ticket
+
+
+def test_labels_join_the_update_as_a_safe_tag_list(fake: responses.RequestsMock) -> None:
+    """``tags`` replaces the list: it is computed from the current tags, sent as a safe update."""
+    current = show(fake, tags=["printer", "waiting"])
+    put(
+        fake,
+        "ticket_update.json",
+        {
+            "tags": ["printer", "vip", "escalated"],
+            "safe_update": True,
+            "updated_stamp": current["updated_at"],
+        },
     )
     actions = [
         action(ActionKind.ADD_LABEL, "tco-a", label="vip"),
@@ -347,23 +359,65 @@ def test_labels_use_the_tags_endpoints_never_the_update(fake: responses.Requests
         action(ActionKind.REMOVE_LABEL, "tco-c", label="waiting"),
     ]
     outcomes = zendesk().perform(actions)
-    detail = f"tags via /api/v2/tickets/{TICKET}/tags.json"
-    assert outcomes == [Outcome(a.id, ok=True, detail=detail) for a in actions]
+    assert outcomes == [Outcome(a.id, ok=True, detail=PUT) for a in actions]
+    assert [c.request.method for c in fake.calls] == ["GET", "PUT"]  # one write
 
 
 def test_owner_mirror_in_tag_mode(fake: responses.RequestsMock) -> None:
-    fake.put(
-        TAGS_URL,
-        json=recorded("ticket_tags.json"),
-        match=[matchers.json_params_matcher({"tags": ["tco_owner_7001"]}, strict_match=True)],
-    )
-    fake.delete(
-        TAGS_URL,
-        json=recorded("ticket_tags.json"),
-        match=[matchers.json_params_matcher({"tags": ["tco_owner_7000"]}, strict_match=True)],
+    current = show(fake)
+    put(
+        fake,
+        "ticket_update.json",
+        {
+            "tags": ["printer", "tco_owner_7001"],
+            "safe_update": True,
+            "updated_stamp": current["updated_at"],
+        },
     )
     owner = action(ActionKind.SET_OWNER, "tco-own", owner="7001", previous_owner="7000")
     assert zendesk().perform([owner])[0].ok
+
+
+def test_tags_already_as_wanted_send_no_update(fake: responses.RequestsMock) -> None:
+    show(fake, tags=["printer", "tco_owner_7001"])
+    owner = action(ActionKind.SET_OWNER, "tco-own", owner="7001", previous_owner="7000")
+    assert zendesk().perform([owner]) == [
+        Outcome("tco-own", ok=True, detail="tags already as wanted")
+    ]
+    assert [c.request.method for c in fake.calls] == ["GET"]
+
+
+def test_a_tag_set_meanwhile_survives_a_409(fake: responses.RequestsMock) -> None:
+    """Someone tags the ticket between our read and our write: Zendesk refuses the stale
+    update with 409; the ticket is read again and the list recomputed with their tag."""
+    first = show(fake, tags=["printer"], updated_at="2026-03-02T10:15:00Z")
+    fake.put(
+        TICKET_URL,
+        status=409,
+        json={"error": "UpdateConflict", "description": "Protecting against update collisions"},
+        match=[matchers.json_params_matcher({"ticket": {
+            "tags": ["printer", "tco_owner_7001"], "status": "open", "safe_update": True,
+            "updated_stamp": first["updated_at"]}}, strict_match=True)],
+    )  # fmt: skip
+    show(fake, tags=["printer", "vip"], updated_at="2026-03-02T10:16:00Z")
+    put(fake, "ticket_update.json", {
+        "tags": ["printer", "vip", "tco_owner_7001"], "status": "open", "safe_update": True,
+        "updated_stamp": "2026-03-02T10:16:00Z"})  # fmt: skip
+    owner = action(ActionKind.SET_OWNER, "tco-own", owner="7001", previous_owner="7000")
+    outcomes = zendesk().perform([owner, REOPEN])
+    assert [o.ok for o in outcomes] == [True, True]
+    assert [c.request.method for c in fake.calls] == ["GET", "PUT", "GET", "PUT"]
+    final = body_of(fake.calls[3])["ticket"]
+    assert "vip" in final["tags"] and "tco_owner_7001" in final["tags"]
+
+
+def test_a_ticket_that_keeps_changing_is_retried_later(fake: responses.RequestsMock) -> None:
+    for _ in range(3):
+        show(fake)
+        fake.put(TICKET_URL, status=409, json={"error": "UpdateConflict"})
+    owner = action(ActionKind.SET_OWNER, "tco-own", owner="7001", previous_owner="7000")
+    with pytest.raises(RetryableApiError, match="kept changing"):
+        zendesk().perform([owner])
 
 
 def test_owner_mirror_in_field_mode_joins_the_update(fake: responses.RequestsMock) -> None:
@@ -416,10 +470,11 @@ def test_check_existing_skips_what_the_earlier_attempt_wrote(fake: responses.Req
 
 
 def test_check_existing_without_notes_needs_no_lookup(fake: responses.RequestsMock) -> None:
-    fake.put(TAGS_URL, json=recorded("ticket_tags.json"))
+    show(fake)
+    fake.put(TICKET_URL, json=recorded("ticket_update.json"))
     label = action(ActionKind.ADD_LABEL, "tco-a", label="vip")
     assert zendesk().perform([label], check_existing=True)[0].ok
-    assert [call.request.method for call in fake.calls] == ["PUT"]
+    assert [call.request.url for call in fake.calls] == [TICKET_URL, TICKET_URL]  # no comments
 
 
 # --- KB tasks: follow-up tickets -----------------------------------------------------------
@@ -729,6 +784,7 @@ def test_write_cost_counts_real_calls_per_budget() -> None:
     owner = act(ActionKind.SET_OWNER, 2, owner="9")  # tag mode by default
     assign = act(ActionKind.ASSIGN, 3, assignee="7")
     reply = act(ActionKind.NOTE, 4, text="Did it work?", extra={"public": True})
+    # The owner tag rides in the note's update; the ticket is read first for its tags.
     assert conn.write_cost([note, owner]) == {"ticket_update": 1, "api": 2}
     assert conn.write_cost([note, assign, reply]) == {"ticket_update": 2, "api": 2}
-    assert conn.write_cost([owner]) == {"ticket_update": 0, "api": 1}
+    assert conn.write_cost([owner]) == {"ticket_update": 1, "api": 2}

@@ -103,6 +103,8 @@ class ZTicket:
     assignee: str | None = None
     requester: str = CUSTOMER
     tags: list[str] = field(default_factory=list)
+    followers: list[str] = field(default_factory=list)
+    version: int = 0  # bumped by every update: what ``updated_at`` stands for
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,9 @@ def parse_comment(ticket: str, comment: dict[str, Any]) -> list[Note]:
     return notes
 
 
+_NOT_FIELDS = frozenset({"comment", "followers", "tags", "safe_update", "updated_stamp"})
+
+
 class FakeZendesk:
     """Answers the connector's REST calls in Zendesk's shapes and records every write."""
 
@@ -156,6 +161,10 @@ class FakeZendesk:
         self.comments: dict[str, list[dict[str, Any]]] = {}
         self.created_by_key: dict[str, str] = {}
         self.created_at_write: dict[int, str] = {}  # index in writes → new ticket id
+        self.conflicts = 0  # safe updates refused with 409
+        #: Per internal note written: (ticket, comment body, followers then). Zendesk e-mails
+        #: a ticket's followers about every comment, public or private: they hear of it.
+        self.emailed: list[tuple[str, str, tuple[str, ...]]] = []
         self._ids = itertools.count(9001)
 
     def install(self, mock: responses.RequestsMock) -> None:
@@ -168,6 +177,7 @@ class FakeZendesk:
         api = re.escape(BASE) + "/api/v2"
         routes = [
             ("PUT", api + r"/tickets/(\d+)\.json", self._update),
+            ("GET", api + r"/tickets/(\d+)\.json", self._show),
             ("PUT", api + r"/tickets/(\d+)/tags\.json", self._tags),
             ("DELETE", api + r"/tickets/(\d+)/tags\.json", self._tags),
             ("GET", api + r"/tickets/(\d+)/comments\.json(\?.*)?", self._comments),
@@ -192,22 +202,48 @@ class FakeZendesk:
         return [n for n in out if ticket is None or n.ticket == ticket]
 
     def updates(self, ticket: str, since: int = 0) -> list[dict[str, Any]]:
-        """Ticket update bodies without their comment (status, assignee, group, fields)."""
+        """Ticket update bodies without their comment, followers and tags (status, assignee,
+        group, fields); see ``notified`` and ``tag_changes`` for those."""
         path = f"/api/v2/tickets/{ticket}.json"
         out = []
         for w in self.writes[since:]:
             if w.method == "PUT" and w.path == path:
-                body = {k: v for k, v in w.body["ticket"].items() if k != "comment"}
+                body = {k: v for k, v in w.body["ticket"].items() if k not in _NOT_FIELDS}
                 if body:
                     out.append(body)
         return out
 
     def tag_changes(self, ticket: str, since: int = 0) -> list[tuple[str, list[str]]]:
-        path = f"/api/v2/tickets/{ticket}/tags.json"
+        """Tags added (``+``) and removed (``-``) by each update that sent a tag list."""
+        path = f"/api/v2/tickets/{ticket}.json"
+        out: list[tuple[str, list[str]]] = []
+        for w in self.writes[since:]:
+            if w.method != "PUT" or w.path != path or "tags" not in w.body["ticket"]:
+                continue
+            before, after = w.before["tags"], w.body["ticket"]["tags"]
+            added = [t for t in after if t not in before]
+            removed = [t for t in before if t not in after]
+            out += [("+", added)] if added else []
+            out += [("-", removed)] if removed else []
+        return out
+
+    def notified(self, ticket: str) -> list[tuple[str, set[str]]]:
+        """Each internal note on ``ticket`` (its text) and the agents Zendesk e-mails it to."""
+        out = []
+        for ticket_id, body, followers in self.emailed:
+            if ticket_id == ticket:
+                for note in parse_comment(ticket, {"body": body, "public": False}):
+                    out.append((note.text, set(followers)))
+        return out
+
+    def followers(self, ticket: str, since: int = 0) -> list[str]:
+        """Users made followers of the ticket, in the order the updates named them."""
+        path = f"/api/v2/tickets/{ticket}.json"
         return [
-            ("+" if w.method == "PUT" else "-", w.body["tags"])
+            str(f["user_id"])
             for w in self.writes[since:]
-            if w.path == path
+            if w.method == "PUT" and w.path == path
+            for f in w.body["ticket"].get("followers", [])
         ]
 
     def tasks(self, since: int = 0) -> list[dict[str, Any]]:
@@ -225,24 +261,45 @@ class FakeZendesk:
         self.writes.append(write)
         return write
 
+    def _show(self, request: Any) -> tuple[int, dict[str, str], str]:
+        ticket_id = re.search(r"/tickets/(\d+)\.json", request.url).group(1)  # type: ignore[union-attr]
+        self.reads.append(("GET", urlsplit(request.url).path))
+        t = self.tickets[ticket_id]
+        followers = [int(f) for f in t.followers]
+        answer = {"id": int(ticket_id), "status": t.status, "tags": t.tags,
+                  "follower_ids": followers, "updated_at": _version(t)}  # fmt: skip
+        return 200, {}, json.dumps({"ticket": answer})
+
     def _update(self, request: Any) -> tuple[int, dict[str, str], str]:
         ticket_id = re.search(r"/tickets/(\d+)\.json", request.url).group(1)  # type: ignore[union-attr]
         t = self.tickets[ticket_id]
-        before = {"status": t.status, "assignee_id": t.assignee, "group_id": t.group}
-        write = self._record(request, ticket_id, before)
-        changes = write.body["ticket"]
+        changes = json.loads(request.body)["ticket"]
+        if changes.get("safe_update") and changes.get("updated_stamp") != _version(t):
+            self.conflicts += 1
+            return 409, {}, json.dumps({"error": "UpdateConflict"})
+        before = {"status": t.status, "assignee_id": t.assignee, "group_id": t.group,
+                  "tags": list(t.tags)}  # fmt: skip
+        self._record(request, ticket_id, before)
+        t.version += 1
         if "status" in changes:
             t.status = changes["status"]
         if "assignee_id" in changes:
             t.assignee = None if changes["assignee_id"] is None else str(changes["assignee_id"])
         if "group_id" in changes:
             t.group = None if changes["group_id"] is None else str(changes["group_id"])
+        if "tags" in changes:
+            t.tags = list(changes["tags"])
+        for follower in changes.get("followers", []):
+            if str(follower["user_id"]) not in t.followers:
+                t.followers.append(str(follower["user_id"]))
         events = []
         if "comment" in changes:
             comment_id = next(self._ids)
             stored = {"id": comment_id, "type": "Comment", **changes["comment"]}
             self.comments.setdefault(ticket_id, []).append(stored)
             events.append({"id": comment_id, "type": "Comment", "public": stored["public"]})
+            if not stored["public"]:
+                self.emailed.append((ticket_id, stored["body"], tuple(t.followers)))
         answer = {
             "ticket": {"id": int(ticket_id), "status": t.status, "tags": t.tags},
             "audit": {"id": next(self._ids), "ticket_id": int(ticket_id), "events": events},
@@ -307,6 +364,11 @@ class FakeZendesk:
 
 
 # --- the story -------------------------------------------------------------------------------
+
+
+def _version(t: ZTicket) -> str:
+    """The ticket's ``updated_at`` as the fake reports it: one second per update."""
+    return _iso(t.created_at + timedelta(seconds=t.version))
 
 
 def _stamp(at: datetime) -> str:
@@ -551,11 +613,12 @@ class Story:
             yield "created", self.fake.tickets[self.fake.created_at_write[index]], None, None
             return
         t = self.fake.tickets[str(w.ticket)]
-        if w.path.endswith("/tags.json"):
-            key = "tags_added" if w.method == "PUT" else "tags_removed"
-            yield "tags_changed", t, {key: w.body["tags"]}, None
-            return
         changes = w.body["ticket"]
+        if "tags" in changes:
+            before, after = w.before["tags"], changes["tags"]
+            added = [tag for tag in after if tag not in before]
+            removed = [tag for tag in before if tag not in after]
+            yield "tags_changed", t, {"tags_added": added, "tags_removed": removed}, None
         if "comment" in changes:
             stored = self.fake.comments[t.id][-1]
             comment = next(

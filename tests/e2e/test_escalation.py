@@ -94,12 +94,21 @@ def test_jira_escalation_keeps_owner_and_writes_it_back_once(jira_rt: Any) -> No
 def test_zendesk_escalation_keeps_owner_and_writes_tag_once(make_runtime: Any) -> None:
     rt = with_policy(make_runtime(), {p.Z_FRONTLINE})
     client = create_app(runtime=rt).test_client()
+    url = "https://acme.zendesk.com/api/v2/tickets/5158.json"
+    stamp = "2026-01-05T08:05:00Z"
+    current = {"ticket": {"id": 5158, "tags": ["vpn"], "updated_at": stamp}}
+    tags = ["vpn", f"tco_owner_{p.Z_ANNA}"]
     tag_put = responses.put(
-        "https://acme.zendesk.com/api/v2/tickets/5158/tags.json",
-        match=[responses.matchers.json_params_matcher({"tags": [f"tco_owner_{p.Z_ANNA}"]})],
-        json={"tags": [f"tco_owner_{p.Z_ANNA}"]},
+        url,
+        match=[
+            responses.matchers.json_params_matcher(
+                {"ticket": {"tags": tags, "safe_update": True, "updated_stamp": stamp}}
+            )
+        ],
+        json={"ticket": {"id": 5158, "tags": tags}},
     )
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        mock.get(url, json=current)
         mock.add(tag_put)
         post(client, "zendesk", p.zendesk_created("5158", 0))
         post(client, "zendesk", p.zendesk_comment("5158", "ev-c1", "c1", p.Z_ANNA, 4))
@@ -107,7 +116,7 @@ def test_zendesk_escalation_keeps_owner_and_writes_tag_once(make_runtime: Any) -
         post(client, "zendesk", p.zendesk_assignee_change("5158", "ev-a1", 25))
         post(client, "zendesk", p.zendesk_group_change("5158", "ev-g1", 20))  # duplicate
         run_worker(rt)
-        assert len(mock.calls) == 1
+        assert [c.request.method for c in mock.calls] == ["GET", "PUT"]  # one write
 
     view = client.get("/tickets/zendesk/5158").json
     assert view["owner"]["id"] == p.Z_ANNA

@@ -108,6 +108,8 @@ def test_warm_transfer_not_picked_up_nudges_owner_and_group(story: Story) -> Non
     )
     assert nudge.text.endswith("Escalation path: l2_network 4h (not picked up).")
     assert story.fake.since(mark)[0].path == "/api/v2/tickets/101.json"
+    # Zendesk has no mention markup: Alice hears of the nudge as a follower of the ticket.
+    assert story.fake.notified("101")[-1] == (nudge.text, {ALICE})
     [segment] = story.view("101")["escalation_path"]
     assert (segment["group"], segment["picked_up_at"]) == (L2, None)
     story.assert_settled("101")
@@ -123,6 +125,23 @@ def test_warm_transfer_picked_up_in_time_stays_quiet(story: Story) -> None:
     [segment] = story.view("101")["escalation_path"]
     assert (segment["assignee"], segment["picked_up_at"]) == (ERIN, "2026-01-05T09:00:00+00:00")
     story.assert_settled("101")
+
+
+def test_every_nudge_reaches_the_agents_it_names(story: Story) -> None:
+    """Who Zendesk would e-mail about each note: the agents it names, made followers in the
+    same update (once: each appears once per update however many notes name them)."""
+    start(story)
+    story.group("101", T0 + minutes(20), L2)
+    story.advance(T0 + days(3))
+    notes = story.fake.notes("101")
+    assert len(notes) >= 3
+    for note, (text, followers) in zip(notes, story.fake.notified("101"), strict=True):
+        assert text == note.text
+        named = {m for m in note.mentions if not m.startswith("group:")}
+        assert named and named <= followers, (note.text[:60], followers)
+    for write in story.fake.writes:
+        put = [f["user_id"] for f in (write.body or {}).get("ticket", {}).get("followers", [])]
+        assert len(put) == len(set(put)), put
 
 
 # --- 3. customer-update cadence ---------------------------------------------------------------
