@@ -149,6 +149,10 @@ class Sample:
     ``events`` are the expected ``(type, key)`` pairs in order; an empty list with
     ``ignored=True`` means "acknowledged, carries nothing the bridge uses". ``by_bot`` marks a
     delivery authored by the configured bot account (the loop-guard check uses those).
+    ``env`` adds settings this delivery is parsed with (e.g. a Data Center deployment);
+    ``values`` are attributes each event must carry, in order (e.g. ``{"after": "anna"}``: the
+    user a Data Center key names); ``twin_of`` names another sample reporting the same
+    happening (a tool that sends a comment twice): both must yield the same event keys.
     """
 
     name: str
@@ -157,6 +161,9 @@ class Sample:
     headers: Mapping[str, str] = field(default_factory=dict)
     ignored: bool = False
     by_bot: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+    values: Sequence[Mapping[str, Any]] = ()
+    twin_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,11 +517,20 @@ class ConnectorConformance:
 
     # --- parsing ------------------------------------------------------------------------------
     def test_sample_parses_to_the_expected_events(self, sample: Sample) -> None:
-        delivery = self._parse(sample.headers, sample.body)
+        delivery = self._parse(sample.headers, sample.body, sample.env)
         got = [(e.type, e.key) for e in delivery.events]
         assert got == list(sample.events), f"{sample.name}: {got}"
         assert bool(delivery.ignored) == sample.ignored, delivery.ignored
-        again = self._parse(sample.headers, sample.body)
+        for event, wanted in zip(delivery.events, sample.values, strict=False):
+            seen = {name: getattr(event, name) for name in wanted}
+            assert seen == dict(wanted), f"{sample.name}: {event.key} carries {seen}"
+        if sample.twin_of is not None:
+            twin = next(s for s in self.samples() if s.name == sample.twin_of)
+            other = self._parse(twin.headers, twin.body, twin.env)
+            assert [e.key for e in other.events] == [e.key for e in delivery.events], (
+                f"{sample.name} and {twin.name} report one happening: one set of event keys"
+            )
+        again = self._parse(sample.headers, sample.body, sample.env)
         assert again == delivery, "parse must be a pure function of (headers, body)"
         for event in delivery.events:
             assert event.connector == self.name and event.ticket, event
@@ -544,8 +560,13 @@ class ConnectorConformance:
             kinds |= {e.comment.author.kind for e in events if e.comment and e.comment.author}
             assert kinds == {ActorKind.BRIDGE}, f"{sample.name}: actor kinds {kinds}"
 
-    def _parse(self, headers: Mapping[str, str], body: bytes) -> Delivery:
-        conn = self.connector if hasattr(self, "connector") else self._connector()
+    def _parse(
+        self, headers: Mapping[str, str], body: bytes, env: Mapping[str, str] | None = None
+    ) -> Delivery:
+        if env:
+            conn = build(self.name, {**self.env(), **env})
+        else:
+            conn = self.connector if hasattr(self, "connector") else self._connector()
         with responses.RequestsMock(assert_all_requests_are_fired=False):  # no I/O allowed
             return conn.parse(lower_headers(headers), body)
 

@@ -20,6 +20,7 @@ from tco_bridge.actions import Action
 from tco_bridge.connector import Delivery, Headers, Outcome, TicketRecord
 
 from . import inbound, reconcile, signature
+from .directory import Directory
 from .outbound import Writer
 from .settings import JiraSettings
 from .transport import Transport
@@ -35,13 +36,18 @@ class JiraConnector:
     #: Cloud's cost-based limits, and a per-issue pace so a note + assign + transition burst
     #: stays clear of the "jira-per-issue-on-write" limit.
     write_limits: ClassVar[Mapping[str, str]] = {"account": "300/minute", "ticket": "20/minute"}
+    #: An issue's actions of one moment go to perform() together, so its field and label
+    #: edits become one edit call (see ``outbound``).
+    batch_writes: ClassVar[bool] = True
 
     def __init__(self, settings: JiraSettings) -> None:
         self.settings = settings
         self.webhook_secret: str | None = settings.webhook_secret
         self.bot_account: str | None = settings.bot_account
         self._transport = Transport(settings)
-        self._writer = Writer(settings, self._transport)
+        #: Field names, DC usernames and service-desk projects of the site, cached.
+        self.directory = Directory(settings, self._transport)
+        self._writer = Writer(settings, self._transport, self.directory)
 
     def __repr__(self) -> str:
         return f"JiraConnector({self.settings!r})"
@@ -55,7 +61,7 @@ class JiraConnector:
         signature.verify(headers, body, self.webhook_secret or "")
 
     def parse(self, headers: Headers, body: bytes) -> Delivery:
-        return inbound.parse(headers, body, self.settings)
+        return inbound.parse(headers, body, self.settings, self.directory)
 
     def perform(self, actions: Sequence[Action], *, check_existing: bool = False) -> list[Outcome]:
         return self._writer.perform(actions, check_existing)

@@ -1,11 +1,15 @@
 """One changelog item → the canonical kind of change, with before/after values.
 
 Items are matched on ``fieldId`` when present (Cloud), else case-insensitively on ``field``
-(older Server/DC send no ``fieldId`` and may capitalise, e.g. ``Status``). Values:
+(older Server/DC send no ``fieldId`` and may capitalise, e.g. ``Status``); a Data Center custom
+field named by its display name (``Team``) is matched by the id the :class:`~.names.Resolver`
+finds for that name, so a move in a custom group field is a group change on DC as on Cloud.
+Values:
 
 - status: canonical statuses (see ``statuses.py``); the *after* side also uses the category
   of ``issue.fields.status`` when its name matches ``toString``.
-- assignee: ``from``/``to`` (accountId on Cloud, username on DC); ``after_name`` = toString.
+- assignee: ``from``/``to`` (accountId on Cloud; on DC the user key, resolved to the
+  username); ``after_name`` = toString.
 - priority and the support group: display names (``fromString``/``toString``).
 - anything else (labels, resolution, custom fields): ``FIELD_CHANGED`` with ``field`` = the
   fieldId (or field name) and the display strings.
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 
 from tco_bridge.events import EventType, Status
 
+from .names import Resolver
 from .payload import Json, obj, text
 from .statuses import canonical_status
 
@@ -31,22 +36,14 @@ class Change:
     after_name: str | None = None
 
 
-def field_of(item: Json) -> str:
-    """The item's field id (Cloud) or lower-cased field name (Server/DC)."""
-    return text(item.get("fieldId")) or (text(item.get("field")) or "").lower()
+def _matches(field_id: str, wanted: str) -> bool:
+    return field_id.casefold() == wanted.casefold()
 
 
-def _matches(item: Json, wanted: str) -> bool:
-    field_id = text(item.get("fieldId"))
-    if field_id is not None:
-        return field_id == wanted
-    return (text(item.get("field")) or "").casefold() == wanted.casefold()
-
-
-def _is_group(item: Json, group_field: str) -> bool:
+def _is_group(field_id: str, group_field: str) -> bool:
     if group_field == "components":
-        return _matches(item, "components") or _matches(item, "component")
-    return _matches(item, group_field)
+        return _matches(field_id, "components") or _matches(field_id, "component")
+    return _matches(field_id, group_field)
 
 
 def _status_change(item: Json, fields: Json, status_map: Mapping[str, Status]) -> Change:
@@ -67,24 +64,29 @@ def _status_change(item: Json, fields: Json, status_map: Mapping[str, Status]) -
 
 
 def change_of(
-    item: Json, fields: Json, group_field: str, status_map: Mapping[str, Status]
+    item: Json,
+    fields: Json,
+    group_field: str,
+    status_map: Mapping[str, Status],
+    names: Resolver,
 ) -> Change:
     """Classify one changelog item."""
     before_str, after_str = text(item.get("fromString")), text(item.get("toString"))
-    if _matches(item, "status"):
+    field_id = names.field_id(item)
+    if _matches(field_id, "status"):
         return _status_change(item, fields, status_map)
-    if _matches(item, "assignee"):
+    if _matches(field_id, "assignee"):
         return Change(
             EventType.ASSIGNEE_CHANGED,
             "assignee",
-            text(item.get("from")),
-            text(item.get("to")),
+            names.user(text(item.get("from"))),
+            names.user(text(item.get("to"))),
             after_str,
         )
-    if _matches(item, "priority"):
+    if _matches(field_id, "priority"):
         return Change(EventType.PRIORITY_CHANGED, "priority", before_str, after_str)
-    if _is_group(item, group_field):
+    if _is_group(field_id, group_field):
         return Change(EventType.GROUP_CHANGED, group_field, before_str, after_str)
     before = before_str if before_str is not None else text(item.get("from"))
     after = after_str if after_str is not None else text(item.get("to"))
-    return Change(EventType.FIELD_CHANGED, field_of(item), before, after)
+    return Change(EventType.FIELD_CHANGED, field_id, before, after)

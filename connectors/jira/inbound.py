@@ -34,6 +34,7 @@ from tco_bridge.errors import UnreadableDelivery
 from tco_bridge.events import Actor, Comment, EventType, Snapshot, TicketEvent
 
 from .changelog import change_of
+from .names import Names, Resolver
 from .payload import Json, actor, body_text, from_millis, obj, parse_time, text, user_id
 from .settings import JiraSettings
 from .snapshot import snapshot
@@ -55,6 +56,7 @@ class _Context:
     delivery: str
     reporter: str | None
     snapshot: Snapshot | None
+    names: Resolver
 
     def event(self, type_: EventType, key: str, **values: Any) -> TicketEvent:
         return TicketEvent(
@@ -95,7 +97,7 @@ def _timestamp(data: Json, fields: Json) -> datetime:
     return at
 
 
-def _context(data: Json, settings: JiraSettings, delivery: str) -> _Context:
+def _context(data: Json, settings: JiraSettings, delivery: str, names: Names | None) -> _Context:
     issue = obj(data.get("issue"))
     key = text(issue.get("key"))
     if key is None:
@@ -112,6 +114,7 @@ def _context(data: Json, settings: JiraSettings, delivery: str) -> _Context:
         delivery=delivery,
         reporter=user_id(fields.get("reporter")),
         snapshot=snap,
+        names=Resolver(data, cloud=settings.is_cloud, names=names),
     )
 
 
@@ -127,7 +130,9 @@ def _comment(ctx: _Context) -> TicketEvent:
 
 def _is_public(raw: Json) -> bool:
     """JSM says ``jsdPublic``; otherwise a ``visibility`` restriction or the JSM comment
-    property ``sd.public.comment = {"internal": true}`` makes a comment non-public."""
+    property ``sd.public.comment = {"internal": true}`` makes a comment non-public. A comment
+    carrying none of them is public: a plain Jira comment is visible to everyone who can see
+    the issue (the README says so to admins)."""
     if isinstance(raw.get("jsdPublic"), bool):
         return bool(raw["jsdPublic"])
     if raw.get("visibility"):
@@ -153,7 +158,9 @@ def _changes(ctx: _Context) -> list[TicketEvent]:
     seen: dict[str, int] = {}
     events: list[TicketEvent] = []
     for item in changelog.get("items") or []:
-        change = change_of(obj(item), ctx.fields, settings.group_field, settings.status_map)
+        change = change_of(
+            obj(item), ctx.fields, settings.group_field, settings.status_map, ctx.names
+        )
         n = seen[change.field] = seen.get(change.field, 0) + 1
         suffix = f":{n}" if n > 1 else ""
         events.append(
@@ -194,8 +201,13 @@ _IGNORED: Mapping[str, str] = {
 }
 
 
-def parse(headers: Mapping[str, str], body: bytes, settings: JiraSettings) -> Delivery:
-    """Turn one Jira webhook delivery into canonical events (see the module docstring)."""
+def parse(
+    headers: Mapping[str, str], body: bytes, settings: JiraSettings, names: Names | None = None
+) -> Delivery:
+    """Turn one Jira webhook delivery into canonical events (see the module docstring).
+
+    ``names`` resolves what a Data Center delivery does not explain itself (custom field
+    display names, user keys); without it the delivery alone is used (a pure function)."""
     data = _load(body)
     name = text(data.get("webhookEvent"))
     if name is None:
@@ -207,6 +219,6 @@ def parse(headers: Mapping[str, str], body: bytes, settings: JiraSettings) -> De
         return Delivery(delivery, [], ignored=reason)
     if name.startswith("comment_") and "issue" not in data:
         return Delivery(delivery, [], ignored=f"{name} without issue (Server/DC duplicate)")
-    events = handler(_context(data, settings, delivery or ""))
+    events = handler(_context(data, settings, delivery or "", names))
     ignored = None if events else f"{name} carried no change the bridge uses"
     return Delivery(delivery, events, ignored=ignored)

@@ -2,9 +2,13 @@
 
 An internal note is a JSM internal comment (``POST /rest/servicedeskapi/request/{key}/comment``
 with ``public: false``) or, on Jira Software, a comment restricted to a role or group
-(``POST /rest/api/2/issue/{key}/comment`` with ``visibility``). A NOTE action with
-``extra["public"]`` is a public reply to the requester instead: a JSM comment with
-``public: true`` when ``TCO_JIRA_INTERNAL_NOTE`` is ``jsm``, else a plain, unrestricted
+(``POST /rest/api/2/issue/{key}/comment`` with ``visibility``). With ``jsm``, an issue of a
+project that is not a service desk has no JSM request (the endpoint answers 404): the
+connector then asks once whether the project is a service desk (cached per project, see
+``directory.py``) and, when it is not, writes the note as a comment restricted to
+``TCO_JIRA_RESTRICTED_NOTE`` (a public reply as a plain comment) instead of parking it.
+A NOTE action with ``extra["public"]`` is a public reply to the requester instead: a JSM
+comment with ``public: true`` when ``TCO_JIRA_INTERNAL_NOTE`` is ``jsm``, else a plain, unrestricted
 ``POST /rest/api/2/issue/{key}/comment`` with only ``body``.
 
 Mentions use wiki markup: ``[~accountid:<id>]`` on Cloud, ``[~<username>]`` on Data Center.
@@ -25,9 +29,11 @@ from typing import Any
 from urllib.parse import quote
 
 from tco_bridge.actions import Action
+from tco_bridge.errors import PermanentApiError
 
+from .directory import Directory, project_of
 from .payload import body_text, obj, text
-from .settings import JiraSettings
+from .settings import InternalNote, JiraSettings
 from .transport import Transport
 
 #: How many recent comments are searched for a marker on a retry.
@@ -77,17 +83,32 @@ def find_note(transport: Transport, key: str, action_id: str) -> str | None:
     return None
 
 
-def write_note(transport: Transport, settings: JiraSettings, action: Action) -> str | None:
+def write_note(
+    transport: Transport, settings: JiraSettings, directory: Directory, action: Action
+) -> str | None:
     """Write the note (internal, or a public reply); return the new comment's id."""
     body = note_body(action, cloud=settings.is_cloud)
     public = is_public(action)
     style = settings.internal_note
+    if style.kind == "jsm" and directory.known_desk(project_of(action.ticket)) is False:
+        style = settings.restricted_note
     if style.kind == "jsm":
         path = f"/rest/servicedeskapi/request/{quote(action.ticket, safe='')}/comment"
-        created = transport.call("POST", path, body={"body": body, "public": public})
-    else:
-        payload: dict[str, Any] = {"body": body}
-        if not public:
-            payload["visibility"] = {"type": style.kind, "value": style.name}
-        created = transport.call("POST", f"{issue_path(action.ticket)}/comment", body=payload)
+        try:
+            created = transport.call("POST", path, body={"body": body, "public": public})
+            return text(obj(created).get("id"))
+        except PermanentApiError as exc:
+            if exc.status != 404 or directory.is_service_desk(project_of(action.ticket)):
+                raise
+        style = settings.restricted_note
+    comment = comment_body(body, None if public else style)
+    created = transport.call("POST", f"{issue_path(action.ticket)}/comment", body=comment)
     return text(obj(created).get("id"))
+
+
+def comment_body(body: str, restricted_to: InternalNote | None) -> dict[str, Any]:
+    """A v2 comment: the wiki-markup body, restricted to a role or group when internal."""
+    payload: dict[str, Any] = {"body": body}
+    if restricted_to is not None:
+        payload["visibility"] = {"type": restricted_to.kind, "value": restricted_to.name}
+    return payload

@@ -11,7 +11,10 @@ One handler per :class:`ActionKind`, each a few REST calls through :class:`Trans
   The library's ``assign_issue`` is not used: it first searches users, turns any failure of
   that search (a 429 included) into a status-less error, and decides Cloud vs DC from server
   info this connector deliberately does not fetch.
-- ``set_field`` / ``add_label`` / ``remove_label``: ``PUT /rest/api/2/issue/{key}``.
+- ``set_field`` / ``add_label`` / ``remove_label``: ``PUT /rest/api/2/issue/{key}``. Several
+  of these and ``set_owner`` due on one issue at one moment go in ONE edit (``fields`` and
+  ``update.labels`` merged): Jira's per-issue write limit counts calls, not fields. Notes stay
+  their own request: a JSM internal comment cannot ride in an edit and keep its visibility.
 - ``transition``: the configured transition name for the canonical status, else the first
   transition leading to a status that maps to it; when none is available and the issue is
   already in that status the action is a no-op, else a ``PermanentApiError`` lists what is.
@@ -33,6 +36,7 @@ from tco_bridge.connector import Outcome
 from tco_bridge.errors import PermanentApiError
 from tco_bridge.events import Status
 
+from .directory import Directory
 from .notes import find_note, is_public, issue_path, write_note
 from .payload import Json, obj, text
 from .settings import JiraSettings
@@ -51,9 +55,10 @@ def owner_label(user: str) -> str:
 class Writer:
     """Performs actions; ``check_existing`` makes notes look for their marker first."""
 
-    def __init__(self, settings: JiraSettings, transport: Transport) -> None:
+    def __init__(self, settings: JiraSettings, transport: Transport, directory: Directory) -> None:
         self._settings = settings
         self._transport = transport
+        self._directory = directory
         self._handlers: Mapping[ActionKind, Callable[[Action, bool], Outcome]] = {
             ActionKind.NOTE: self._note,
             ActionKind.ASSIGN: self._assign,
@@ -66,7 +71,53 @@ class Writer:
         }
 
     def perform(self, actions: Sequence[Action], check_existing: bool) -> list[Outcome]:
-        return [self._handlers[action.kind](action, check_existing) for action in actions]
+        done: dict[int, Outcome] = {}
+        edits = [i for i, a in enumerate(actions) if self._edit_part(a) is not None]
+        if self._settings.coalesce and len(edits) > 1:
+            together = self._edit_together([actions[i] for i in edits])
+            done.update(zip(edits, together, strict=True))
+        for i, action in enumerate(actions):
+            if i not in done:
+                done[i] = self._handlers[action.kind](action, check_existing)
+        return [done[i] for i in range(len(actions))]
+
+    def _edit_together(self, edits: list[Action]) -> list[Outcome]:
+        """One ``PUT /issue/{key}`` for every field and label edit due at this moment."""
+        fields: Json = {}
+        labels: list[Json] = []
+        for action in edits:
+            part = self._edit_part(action) or {}
+            fields.update(part.get("fields", {}))
+            labels += part.get("update", {}).get("labels", [])
+        body: Json = {"fields": fields} if fields else {}
+        if labels:
+            body["update"] = {"labels": labels}
+        if body:
+            self._edit(edits[0].ticket, body)
+        detail = f"one edit of {len(edits)} changes"
+        return [Outcome(a.id, True, f"{self._done(a)} ({detail})") for a in edits]
+
+    def _edit_part(self, action: Action) -> Json | None:
+        """What ``action`` changes through the issue edit, or None when it is no valid edit."""
+        if action.kind not in EDITS:
+            return None
+        if action.kind is ActionKind.SET_FIELD:
+            return {"fields": {action.field: action.value}} if action.field else None
+        if action.kind is ActionKind.ADD_LABEL:
+            return {"update": {"labels": [{"add": action.label}]}} if action.label else None
+        if action.kind is ActionKind.REMOVE_LABEL:
+            return {"update": {"labels": [{"remove": action.label}]}} if action.label else None
+        if action.kind is ActionKind.SET_OWNER:
+            return self._owner_part(action)
+        return None
+
+    def _done(self, action: Action) -> str:
+        if action.kind is ActionKind.SET_FIELD:
+            return f"set {action.field}"
+        if action.kind is ActionKind.SET_OWNER:
+            return f"owner {action.owner or '-'} mirrored to {self._owner_target(action)}"
+        verb = "added" if action.kind is ActionKind.ADD_LABEL else "removed"
+        return f"label {action.label} {verb}"
 
     # --- helpers -----------------------------------------------------------------------
     def _user(self, user: str) -> Json:
@@ -85,7 +136,7 @@ class Writer:
             found = find_note(self._transport, action.ticket, action.id)
             if found is not None:
                 return Outcome(action.id, True, f"{what} already written", found, skipped=True)
-        comment_id = write_note(self._transport, self._settings, action)
+        comment_id = write_note(self._transport, self._settings, self._directory, action)
         return Outcome(action.id, True, f"{what} written", comment_id)
 
     def _assign(self, action: Action, _: bool) -> Outcome:
@@ -118,34 +169,43 @@ class Writer:
     def _set_field(self, action: Action, _: bool) -> Outcome:
         if not action.field:
             raise PermanentApiError(CONNECTOR, f"set_field action {action.id} names no field")
-        self._edit(action.ticket, {"fields": {action.field: action.value}})
-        return Outcome(action.id, True, f"set {action.field}")
+        return self._edit_alone(action)
 
     def _add_label(self, action: Action, _: bool) -> Outcome:
         self._labels(action.ticket, [{"add": action.label}])
-        return Outcome(action.id, True, f"label {action.label} added")
+        return Outcome(action.id, True, self._done(action))
 
     def _remove_label(self, action: Action, _: bool) -> Outcome:
         self._labels(action.ticket, [{"remove": action.label}])
-        return Outcome(action.id, True, f"label {action.label} removed")
+        return Outcome(action.id, True, self._done(action))
+
+    def _edit_alone(self, action: Action) -> Outcome:
+        part = self._edit_part(action)
+        if part:
+            self._edit(action.ticket, part)
+        return Outcome(action.id, True, self._done(action))
 
     def _create_task(self, action: Action, _: bool) -> Outcome:
         return create_task(self._transport, self._settings, action)
 
     def _set_owner(self, action: Action, _: bool) -> Outcome:
-        target = action.field or self._settings.owner_field
-        if target == "label":
-            ops: list[Json] = []
-            if action.previous_owner and action.previous_owner != action.owner:
-                ops.append({"remove": owner_label(action.previous_owner)})
-            if action.owner:
-                ops.append({"add": owner_label(action.owner)})
-            if ops:
-                self._labels(action.ticket, ops)
-        else:
-            value = self._user(action.owner) if action.owner else None
-            self._edit(action.ticket, {"fields": {target: value}})
-        return Outcome(action.id, True, f"owner {action.owner or '-'} mirrored to {target}")
+        return self._edit_alone(action)
+
+    def _owner_target(self, action: Action) -> str:
+        return action.field or self._settings.owner_field
+
+    def _owner_part(self, action: Action) -> Json:
+        """A ``tco-owner-<id>`` label (the previous owner's removed), or the user-picker field
+        with the user in the deployment's form (accountId on Cloud, name on DC)."""
+        target = self._owner_target(action)
+        if target != "label":
+            return {"fields": {target: self._user(action.owner) if action.owner else None}}
+        ops: list[Json] = []
+        if action.previous_owner and action.previous_owner != action.owner:
+            ops.append({"remove": owner_label(action.previous_owner)})
+        if action.owner:
+            ops.append({"add": owner_label(action.owner)})
+        return {"update": {"labels": ops}} if ops else {}
 
     # --- transitions -------------------------------------------------------------------
     def _transition(self, action: Action, _: bool) -> Outcome:
@@ -192,6 +252,11 @@ class Writer:
         status = obj(obj(issue.get("fields")).get("status"))
         category = obj(status.get("statusCategory")).get("key")
         return canonical_status(text(status.get("name")), category, self._settings.status_map)
+
+
+EDITS = frozenset(
+    {ActionKind.SET_FIELD, ActionKind.ADD_LABEL, ActionKind.REMOVE_LABEL, ActionKind.SET_OWNER}
+)
 
 
 def _same(a: Any, b: str) -> bool:

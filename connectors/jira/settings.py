@@ -24,6 +24,12 @@ Environment variables (all optional unless write-back is wanted):
 ``TCO_JIRA_INTERNAL_NOTE``     How internal notes are written: ``jsm`` (Jira Service Management
                                internal comment, default), ``role:<name>`` or ``group:<name>``
                                (comment restricted to a project role or group; Jira Software).
+``TCO_JIRA_RESTRICTED_NOTE``   With ``jsm``: how internal notes are written on issues of projects
+                               that are not service desks (JSM has no internal comment there):
+                               ``role:<name>`` or ``group:<name>``. Default ``role:Developers``.
+``TCO_JIRA_FIELDS``            Custom field display names → ids, e.g. ``Team=customfield_10050``
+                               (Data Center changelogs name custom fields by display name).
+                               Names not listed are read from ``GET /rest/api/2/field``.
 ``TCO_JIRA_TASK_PROJECT``      Project key for linked tasks (KB articles, reviews). Required for
                                ``create_task`` actions.
 ``TCO_JIRA_TASK_ISSUETYPE``    Issue type of those tasks. Default ``Task``.
@@ -37,6 +43,9 @@ Environment variables (all optional unless write-back is wanted):
 ``TCO_JIRA_RECONCILE_JQL``     JQL listing open tickets for ``reconcile``. Default
                                ``statusCategory != Done ORDER BY updated ASC``.
 ``TCO_JIRA_TIMEOUT``           Seconds before a Jira request times out. Default ``10``.
+``TCO_JIRA_COALESCE``          ``1`` (default): an issue's field and label edits due at one moment
+                               go in one edit call. ``0`` sends one call per action (the
+                               write-back benchmark's comparison; not for production).
 =============================  ==================================================================
 """
 
@@ -79,6 +88,10 @@ class JiraSettings:
     owner_field: str = "label"
     group_field: str = "project"
     internal_note: InternalNote = field(default_factory=InternalNote)
+    restricted_note: InternalNote = field(
+        default_factory=lambda: InternalNote("role", "Developers")
+    )
+    field_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     task_project: str | None = None
     task_issuetype: str = "Task"
     link_type: str = "Relates"
@@ -86,6 +99,7 @@ class JiraSettings:
     status_map: Mapping[str, Status] = field(default_factory=lambda: MappingProxyType({}))
     reconcile_jql: str = DEFAULT_RECONCILE_JQL
     timeout: float = 10.0
+    coalesce: bool = True
 
     @property
     def is_cloud(self) -> bool:
@@ -110,6 +124,8 @@ class JiraSettings:
             owner_field=_owner_field(get("OWNER_FIELD") or "label"),
             group_field=_group_field(get("GROUP_FIELD") or "project"),
             internal_note=_internal_note(get("INTERNAL_NOTE") or "jsm"),
+            restricted_note=_restricted_note(get("RESTRICTED_NOTE") or "role:Developers"),
+            field_names=_field_names(get("FIELDS")),
             task_project=get("TASK_PROJECT"),
             task_issuetype=get("TASK_ISSUETYPE") or "Task",
             link_type=get("LINK_TYPE") or "Relates",
@@ -117,6 +133,7 @@ class JiraSettings:
             status_map=_status_map(get("STATUS_MAP")),
             reconcile_jql=get("RECONCILE_JQL") or DEFAULT_RECONCILE_JQL,
             timeout=_timeout(get("TIMEOUT")),
+            coalesce=(get("COALESCE") or "1") != "0",
         )
 
 
@@ -157,6 +174,25 @@ def _internal_note(value: str) -> InternalNote:
     raise ConfigError(
         f"TCO_JIRA_INTERNAL_NOTE={value!r}: expected 'jsm', 'role:<name>' or 'group:<name>'"
     )
+
+
+def _restricted_note(value: str) -> InternalNote:
+    note = _internal_note(value) if value.lower() != "jsm" else None
+    if note is None:
+        raise ConfigError(
+            f"TCO_JIRA_RESTRICTED_NOTE={value!r}: expected 'role:<name>' or 'group:<name>'"
+        )
+    return note
+
+
+def _field_names(value: str | None) -> Mapping[str, str]:
+    pairs = _pairs("FIELDS", value)
+    for name, field_id in pairs:
+        if not _CUSTOMFIELD.match(field_id):
+            raise ConfigError(
+                f"TCO_JIRA_FIELDS: {name!r} maps to {field_id!r}, not customfield_<id>"
+            )
+    return MappingProxyType({name.casefold(): field_id for name, field_id in pairs})
 
 
 def _pairs(name: str, value: str | None) -> list[tuple[str, str]]:

@@ -44,6 +44,73 @@ def comment_by_bot() -> bytes:
     return json.dumps(data).encode()
 
 
+DC = {"TCO_JIRA_DEPLOYMENT": "datacenter"}
+DC_ANNA = {"name": "anna.dc", "key": "JIRAUSER10103", "displayName": "Anna Agent"}
+
+
+def dc(changelog: list[dict[str, Any]] | None, **top: Any) -> bytes:
+    """The DC status-change fixture by Anna, with these changelog items (or none)."""
+    name = "jira_dc_issue_updated_status_change__crystalvjohnston.json"
+    data = json.loads((WEBHOOKS / name).read_text())
+    data["user"] = DC_ANNA
+    data["issue"]["fields"]["assignee"] = DC_ANNA
+    if changelog is None:
+        data.pop("changelog")
+    else:
+        data["changelog"] = {"id": "30001", "items": changelog}
+    data.update(top)
+    return json.dumps(data).encode()
+
+
+def dc_comment(event: str, with_issue: bool = True) -> bytes:
+    """One DC comment as Jira reports it twice: ``comment_created`` (stripped, without the
+    issue, on most versions) and ``jira:issue_updated`` with ``issue_commented``."""
+    comment = {"id": "10901", "author": DC_ANNA, "body": "Restarted the VPN concentrator.",
+               "created": "2019-09-24T12:10:00.000+1200"}  # fmt: skip
+    data = json.loads(dc(None, webhookEvent=event, comment=comment))
+    data["issue_event_type_name"] = "issue_commented"
+    if not with_issue:
+        del data["issue"]
+    return json.dumps(data).encode()
+
+
+def dc_samples() -> list[Sample]:
+    assign = {"field": "assignee", "fieldtype": "jira", "from": None, "fromString": None,
+              "to": "JIRAUSER10103", "toString": "Anna Agent"}  # fmt: skip
+    team = {"field": "Team", "fieldtype": "custom", "from": "10100", "fromString": "Service Desk",
+            "to": "10101", "toString": "L2 Network"}  # fmt: skip
+    return [
+        Sample(
+            "dc-assignee-by-user-key",
+            dc([assign]),
+            [(EventType.ASSIGNEE_CHANGED, "changelog:30001:assignee")],
+            env=DC,
+            values=[{"after": "anna.dc", "after_name": "Anna Agent"}],
+        ),
+        Sample(
+            "dc-custom-group-field-by-name",
+            dc([team]),
+            [(EventType.GROUP_CHANGED, f"changelog:30001:{GROUP_FIELD}")],
+            env={**DC, "TCO_JIRA_FIELDS": f"Team={GROUP_FIELD}"},
+            values=[{"before": "Service Desk", "after": "L2 Network"}],
+        ),
+        Sample(
+            "dc-comment-via-issue-updated",
+            dc_comment("jira:issue_updated"),
+            [(EventType.COMMENT_ADDED, "comment:10901")],
+            env=DC,
+        ),
+        Sample(
+            "dc-comment-created-with-issue",
+            dc_comment("comment_created"),
+            [(EventType.COMMENT_ADDED, "comment:10901")],
+            env=DC,
+            twin_of="dc-comment-via-issue-updated",
+        ),
+        Sample("dc-comment-created-stripped", dc_comment("comment_created", False), ignored=True),
+    ]
+
+
 class TestJiraConformance(ConnectorConformance):
     name = "jira"
     ticket = "SD-42"
@@ -102,6 +169,7 @@ class TestJiraConformance(ConnectorConformance):
                 [(EventType.COMMENT_ADDED, "comment:10007")],
                 by_bot=True,
             ),
+            *dc_samples(),
         ]
 
     def fixtures(self) -> Sequence[FixtureFile]:

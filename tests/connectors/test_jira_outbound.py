@@ -361,7 +361,8 @@ def test_labels_are_added_and_removed(jira: responses.RequestsMock) -> None:
         status=204,
         match=[body({"update": {"labels": [{"remove": "tco-waiting"}]}})],
     )
-    outcomes = cloud().perform(
+    conn = JiraConnector.from_env({**CLOUD_ENV, "TCO_JIRA_COALESCE": "0"})  # one call each
+    outcomes = conn.perform(
         [
             action(ActionKind.ADD_LABEL, label="tco-escalated"),
             action(ActionKind.REMOVE_LABEL, label="tco-waiting"),
@@ -371,6 +372,32 @@ def test_labels_are_added_and_removed(jira: responses.RequestsMock) -> None:
         "label tco-escalated added",
         "label tco-waiting removed",
     ]
+
+
+def test_an_issues_field_and_label_edits_of_one_moment_are_one_edit(
+    jira: responses.RequestsMock,
+) -> None:
+    jira.put(
+        f"{CLOUD}/rest/api/2/issue/SD-42",
+        status=204,
+        match=[
+            body(
+                {
+                    "fields": {"customfield_10300": "l2", "customfield_10060": {"accountId": "a1"}},
+                    "update": {"labels": [{"add": "tco-escalated"}, {"remove": "tco-waiting"}]},
+                }
+            )
+        ],
+    )
+    actions = [
+        action(ActionKind.ADD_LABEL, label="tco-escalated"),
+        action(ActionKind.SET_FIELD, field="customfield_10300", value="l2"),
+        action(ActionKind.REMOVE_LABEL, label="tco-waiting"),
+        action(ActionKind.SET_OWNER, owner="a1", field="customfield_10060"),
+    ]
+    outcomes = cloud().perform(actions)
+    assert all(o.ok for o in outcomes) and len(jira.calls) == 1
+    assert outcomes[3].detail == "owner a1 mirrored to customfield_10060 (one edit of 4 changes)"
 
 
 def test_set_custom_field(jira: responses.RequestsMock) -> None:
