@@ -12,6 +12,17 @@ Speaks what ``connectors/zendesk`` sends (see outbound.py, plan.py, tasks.py):
     GET    /api/v2/search.json                   follow-up look-up by tag (always empty here)
     POST   /api/v2/tickets.json                  follow-up ticket (honours Idempotency-Key)
 
+and, for Jira (Cloud shapes, REST v2 and the JSM request API):
+
+    POST   /rest/servicedeskapi/request/{key}/comment   JSM comment (internal or public)
+    POST   /rest/api/2/issue/{key}/comment              comment
+    GET    /rest/api/2/issue/{key}/comment              newest first (retries look for markers)
+    PUT    /rest/api/2/issue/{key}                      edit: fields, ``update.labels``
+    PUT    /rest/api/2/issue/{key}/assignee             assign
+
+Jira requests count against their own window of ``JIRA_PER_MINUTE`` requests (a site's
+budget, above the bridge's own 300/minute pace).
+
 and enforces Zendesk's limits of the smallest plan over a sliding window: 200 requests per
 minute per account, of which at most 100 Update Ticket calls. The minute can be compressed
 (``--window-s``: how many real seconds one Zendesk minute lasts) so a benchmark finishes in
@@ -46,10 +57,15 @@ from urllib.parse import urlsplit
 
 ACCOUNT_PER_MINUTE = 200  # Team plan, account-wide
 UPDATE_PER_MINUTE = 100  # Update Ticket, per account, every plan
+JIRA_PER_MINUTE = 400  # the fake Jira site's budget
 
 TICKET = re.compile(r"^/api/v2/tickets/(\d+)\.json$")
 TAGS = re.compile(r"^/api/v2/tickets/(\d+)/tags\.json$")
 COMMENTS = re.compile(r"^/api/v2/tickets/(\d+)/comments\.json$")
+JIRA_JSM_COMMENT = re.compile(r"^/rest/servicedeskapi/request/([^/]+)/comment$")
+JIRA_COMMENTS = re.compile(r"^/rest/api/2/issue/([^/]+)/comment$")
+JIRA_ISSUE = re.compile(r"^/rest/api/2/issue/([^/]+)$")
+JIRA_ASSIGNEE = re.compile(r"^/rest/api/2/issue/([^/]+)/assignee$")
 
 
 class Tool:
@@ -63,6 +79,7 @@ class Tool:
     def reset(self) -> None:
         self.account: deque[float] = deque()
         self.updates: deque[float] = deque()
+        self.jira: deque[float] = deque()
         self.tags: dict[str, set[str]] = {}
         self.versions: Counter[str] = Counter()  # updates per ticket: its ``updated_at``
         self.comments: dict[str, list[dict[str, Any]]] = {}
@@ -72,12 +89,17 @@ class Tool:
         self.refused: Counter[str] = Counter()
         self.next_id = 900_000
 
-    def admit(self, is_update: bool) -> float | None:
+    def admit(self, is_update: bool, is_jira: bool = False) -> float | None:
         """Count the request in the windows; seconds until a slot frees when over a limit."""
         now = time.monotonic()
-        for window in (self.account, self.updates):
+        for window in (self.account, self.updates, self.jira):
             while window and window[0] <= now - self.window_s:
                 window.popleft()
+        if is_jira:
+            if len(self.jira) >= JIRA_PER_MINUTE:
+                return self.jira[0] + self.window_s - now
+            self.jira.append(now)
+            return None
         if len(self.account) >= ACCOUNT_PER_MINUTE:
             return self.account[0] + self.window_s - now
         if is_update and len(self.updates) >= UPDATE_PER_MINUTE:
@@ -95,7 +117,9 @@ class Tool:
             "refused_by_kind": dict(self.refused),
             "writes_by_ticket": dict(self.writes),
             "owner_tagged": sorted(
-                t for t, tags in self.tags.items() if any(x.startswith("tco_owner_") for x in tags)
+                t
+                for t, tags in self.tags.items()
+                if any(x.startswith(("tco_owner_", "tco-owner-")) for x in tags)
             ),
             "followups": len(self.created),
         }
@@ -141,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(404, {"error": "InvalidEndpoint"})
         with tool.lock:
             tool.requests[kind] += 1
-            wait = tool.admit(kind == "update_ticket")
+            wait = tool.admit(kind == "update_ticket", kind.startswith("jira_"))
             if wait is not None:
                 tool.refused[kind] += 1
                 return self._send(
@@ -157,7 +181,7 @@ class Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None
     ) -> None:
-        payload = json.dumps(data).encode()
+        payload = b"" if status == 204 else json.dumps(data).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -168,6 +192,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def _route(method: str, path: str) -> tuple[str | None, str]:
+    if path.startswith("/rest/"):
+        return _jira_route(method, path)
     if (m := TICKET.match(path)) and method == "PUT":
         return "update_ticket", m.group(1)
     if (m := TICKET.match(path)) and method == "GET":
@@ -183,9 +209,40 @@ def _route(method: str, path: str) -> tuple[str | None, str]:
     return None, ""
 
 
+def _jira_route(method: str, path: str) -> tuple[str | None, str]:
+    if (m := JIRA_JSM_COMMENT.match(path)) and method == "POST":
+        return "jira_comment", m.group(1)
+    if (m := JIRA_COMMENTS.match(path)) and method in ("GET", "POST"):
+        return ("jira_list_comments" if method == "GET" else "jira_comment"), m.group(1)
+    if (m := JIRA_ASSIGNEE.match(path)) and method == "PUT":
+        return "jira_assign", m.group(1)
+    if (m := JIRA_ISSUE.match(path)) and method == "PUT":
+        return "jira_edit", m.group(1)
+    return None, ""
+
+
+def _apply_jira(tool: Tool, kind: str, key: str, body: dict[str, Any]) -> tuple[int, Any]:
+    if kind == "jira_comment":
+        tool.next_id += 1
+        stored = {"id": str(tool.next_id), "body": body.get("body", "")}
+        tool.comments.setdefault(key, []).append(stored)
+        return 201, stored
+    if kind == "jira_list_comments":
+        return 200, {"comments": list(reversed(tool.comments.get(key, [])))}
+    if kind == "jira_edit":
+        labels = tool.tags.setdefault(key, set())
+        for op in (body.get("update") or {}).get("labels", []):
+            labels |= {op["add"]} if "add" in op else set()
+            labels -= {op["remove"]} if "remove" in op else set()
+        return 204, {}
+    return 204, {}  # jira_assign
+
+
 def _apply(
     tool: Tool, kind: str, ticket: str, body: dict[str, Any], headers: Any
 ) -> tuple[int, dict[str, Any]]:
+    if kind.startswith("jira_"):
+        return _apply_jira(tool, kind, ticket, body)
     if kind == "show_ticket":
         tags = sorted(tool.tags.get(ticket, ()))
         return 200, {

@@ -1,28 +1,32 @@
-"""Write-back under a rate limit: 10,000 events for 1,000 Zendesk tickets against a fake Zendesk.
+"""Write calls per ticket, coalesced and not: 10,000 events for 1,000 tickets against a fake
+Zendesk and a fake Jira, under each tool's rate limits.
 
-The fake (benchmarks/fake_tool.py, a subprocess on loopback) enforces the smallest plan's
-limits, 200 requests and 100 Update Ticket calls per minute and account, over a sliding window,
-and answers 429 with Retry-After beyond them. To finish in minutes the minute is compressed:
-``--window-s 1`` (default) makes one Zendesk minute last 1 s, i.e. 60x; the bridge's Zendesk
-``write_limits`` (180/minute account, 90/minute Update Ticket) are compressed by the same
-factor for the run. Retry back-off (10 s base) is not compressed.
+The fake (benchmarks/fake_tool.py, a subprocess on loopback) enforces the smallest Zendesk
+plan's limits, 200 requests and 100 Update Ticket calls per minute and account, and a Jira
+site budget of 400 requests a minute, over sliding windows, and answers 429 with Retry-After
+beyond them. To finish in minutes the minute is compressed: ``--window-s 1`` (default) makes
+one minute last 1 s, i.e. 60x; the connectors' ``write_limits`` (Zendesk 180/minute account
+and 90/minute Update Ticket; Jira 300/minute account and 20/minute per issue) are compressed
+by the same factor for the run. Retry back-off (10 s base) is not compressed.
 
 Each ticket's story is 10 events, queued as the receiver queues them (``EventQueue.push`` with
 ``dump_event``), interleaved across tickets (every ticket's first event, then every second...):
 created by the requester in the Service Desk group, a front-line agent's public reply (the agent
 becomes the contact owner), requester reply, internal note, escalation to L2, assignment to an
 engineer, the engineer's note, another public reply, requester reply, internal note. The rules
-are rules/default.yaml: its owner-assigned nudge (a note, one Update Ticket call) and the owner
-mirror (tag ``tco_owner_<id>``, one tags call) are the write-backs; its timers are set but no
-clock runs. Two worker processes (``SimpleWorker`` with RQ's scheduler, as ``tco-bridge worker``)
-drain and write back; the run ends when every event is applied and no write-back job is queued,
-scheduled or running.
+are rules/default.yaml: its owner-assigned nudge (a note) and the owner mirror (Zendesk tag
+``tco_owner_<id>``, Jira label ``tco-owner-<id>``) are the write-backs; its timers are set but
+no clock runs. Two worker processes (``SimpleWorker`` with RQ's scheduler, as ``tco-bridge
+worker``) drain and write back; a run ends when every event is applied and no write-back job
+is queued, scheduled or running.
 
-Baseline, same run, same fake: the same load with the client-side limiter effectively off
-(write_limits 1,000,000/second), to show the 429s it prevents and that retries still land.
-Targets: 0 429s, 0 parked write-backs.
+Per tool, two runs on the same fake: ``coalescing off`` (``TCO_<TOOL>_COALESCE=0``: one call
+per action, as the connectors wrote before) and ``coalesced`` (a ticket's writes of one moment
+in the fewest calls). Targets (Zendesk, coalesced): at most 1.2 write calls per ticket, 0 429s,
+0 parked write-backs, every owner mirrored.
 
     python benchmarks/writeback.py [--tickets 1000] [--events-per-ticket 10] [--window-s 1]
+                                   [--tools zendesk,jira]
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
+from connectors.jira import JiraConnector
 from connectors.zendesk import WRITE_LIMITS
 from tco_bridge import failed, keys
 from tco_bridge.events import (
@@ -62,15 +67,20 @@ from tco_bridge.writeback import CLAIMED
 
 QUEUE = "bench-wb"
 SHARDS = 8
-SERVICE_DESK = "8447320466430"  # rules/default.yaml: service_desk's Zendesk group id
-L2 = "8447320466431"
-LIMITER_OFF = {"account": "1000000/second"}
+#: rules/default.yaml's service_desk and l2_network groups, as each tool names them.
+GROUPS = {"zendesk": ("8447320466430", "8447320466431"), "jira": ("Service Desk", "L2 Network")}
+PRIORITY = {"zendesk": "normal", "jira": "Medium"}
+LIMITS = {"zendesk": dict(WRITE_LIMITS), "jira": dict(JiraConnector.write_limits)}
 
 
-def scaled_limits(window_s: int) -> dict[str, str]:
-    """The Zendesk connector's own write limits with one minute lasting ``window_s`` seconds."""
+def ticket_id(tool: str, n: int) -> str:
+    return f"SUP-{n + 1}" if tool == "jira" else str(10_000 + n)
+
+
+def scaled_limits(tool: str, window_s: int) -> dict[str, str]:
+    """The connector's own write limits with one minute lasting ``window_s`` seconds."""
     out = {}
-    for scope, text in WRITE_LIMITS.items():
+    for scope, text in LIMITS[tool].items():
         parts = []
         for item in parse_many(text):
             seconds = item.get_expiry() * window_s / 60
@@ -81,16 +91,17 @@ def scaled_limits(window_s: int) -> dict[str, str]:
     return out
 
 
-def story(n: int, count: int, t0: datetime) -> list[TicketEvent]:
-    """``count`` events of Zendesk ticket ``n``: an owner is set by the second one."""
-    tid = str(10_000 + n)
+def story(tool: str, n: int, count: int, t0: datetime) -> list[TicketEvent]:
+    """``count`` events of ticket ``n``: an owner is set by the second one."""
+    tid = ticket_id(tool, n)
+    service_desk, l2 = GROUPS[tool]
     customer = Actor(str(2_000_000 + n), ActorKind.REQUESTER, f"Customer {n}")
     agent = Actor(str(3_000 + n % 40), ActorKind.AGENT, f"Agent {n % 40}")
     engineer = Actor(str(4_000 + n % 10), ActorKind.AGENT, f"Engineer {n % 10}")
     snap = Snapshot(
         status=Status.NEW,
-        priority="normal",
-        group=SERVICE_DESK,
+        priority=PRIORITY[tool],
+        group=service_desk,
         requester=customer.id,
         summary=f"Printer {n} on fire",
         created_at=t0,
@@ -98,7 +109,7 @@ def story(n: int, count: int, t0: datetime) -> list[TicketEvent]:
 
     def event(i: int, kind: EventType, actor: Actor, **kw: Any) -> TicketEvent:
         at = t0 + timedelta(minutes=i)
-        return TicketEvent("zendesk", tid, kind, at, f"z{tid}-{i}", actor=actor, **kw)
+        return TicketEvent(tool, tid, kind, at, f"z{tid}-{i}", actor=actor, **kw)
 
     def comment(i: int, actor: Actor, body: str, public: bool) -> TicketEvent:
         c = Comment(f"c{tid}-{i}", body, public, actor)
@@ -109,7 +120,7 @@ def story(n: int, count: int, t0: datetime) -> list[TicketEvent]:
         comment(1, agent, "Hello, we are looking into it.", True),
         comment(2, customer, "It is still smoking.", True),
         comment(3, agent, "checked the spooler", False),
-        event(4, EventType.GROUP_CHANGED, agent, before=SERVICE_DESK, after=L2),
+        event(4, EventType.GROUP_CHANGED, agent, before=service_desk, after=l2),
         event(5, EventType.ASSIGNEE_CHANGED, engineer, after=engineer.id, after_name="Engineer"),
         comment(6, engineer, "Cause: a stale driver profile; replaced it.", False),
         comment(7, agent, "Update: a fix is being deployed.", True),
@@ -122,16 +133,16 @@ def story(n: int, count: int, t0: datetime) -> list[TicketEvent]:
     return events[:count]
 
 
-def queue_events(client: redis.Redis, tickets: int, per_ticket: int) -> int:
+def queue_events(client: redis.Redis, tool: str, tickets: int, per_ticket: int) -> int:
     queue = Queue(QUEUE, connection=client, serializer=JSONSerializer)
     eq = EventQueue(client, queue, SHARDS, 3600)
     t0 = datetime.now(UTC) - timedelta(hours=1)
-    stories = [story(n, per_ticket, t0) for n in range(tickets)]
+    stories = [story(tool, n, per_ticket, t0) for n in range(tickets)]
     pushed = 0
     for i in range(per_ticket):  # interleaved, as live traffic arrives
         for n, events in enumerate(stories):
             e = events[i]
-            eq.push("zendesk", f"d{n}-{i}", e.ticket_key, [dump_event(e)], "x")
+            eq.push(tool, f"d{n}-{i}", e.ticket_key, [dump_event(e)], "x")
             pushed += 1
     return pushed
 
@@ -163,16 +174,20 @@ def quiet(client: redis.Redis, queue: Queue) -> tuple[bool, bool]:
     return applied, idle
 
 
-def run(url: str, fake: str, limits: dict[str, str], args: argparse.Namespace) -> Run:
+def run(url: str, fake: str, tool: str, coalesce: bool, args: argparse.Namespace) -> Run:
     client = redis.Redis.from_url(url)
     client.flushall()
     fake_tool.reset(fake)
-    pushed = queue_events(client, args.tickets, args.events_per_ticket)
+    limits = scaled_limits(tool, args.window_s)
+    pushed = queue_events(client, tool, args.tickets, args.events_per_ticket)
     queue = Queue(QUEUE, connection=client, serializer=JSONSerializer)
     worker = [sys.executable, str(ROOT / "benchmarks/writeback_worker.py")]
     started = time.perf_counter()
     procs = [
-        subprocess.Popen([*worker, url, QUEUE, fake, json.dumps(limits)], cwd=ROOT)
+        subprocess.Popen(
+            [*worker, url, QUEUE, fake, json.dumps(limits), tool, "1" if coalesce else "0"],
+            cwd=ROOT,
+        )
         for _ in range(args.workers)
     ]
     applied_s = done_s = None
@@ -214,13 +229,15 @@ def run(url: str, fake: str, limits: dict[str, str], args: argparse.Namespace) -
     )
 
 
-def report(name: str, r: Run, tickets: int) -> None:
-    writes = [r.stats["writes_by_ticket"].get(str(10_000 + n), 0) for n in range(tickets)]
+def report(name: str, r: Run, tool: str, tickets: int) -> float:
+    writes = [r.stats["writes_by_ticket"].get(ticket_id(tool, n), 0) for n in range(tickets)]
+    mean = statistics.fmean(writes)
     print(
         f"{name:28}{r.events / r.done_s:10.0f}{r.done_s:9.1f}{r.applied_s:9.1f}"
-        f"{statistics.fmean(writes):8.2f}{max(writes):6d}{sum(r.stats['requests'].values()):8d}"
+        f"{mean:8.2f}{max(writes):6d}{sum(r.stats['requests'].values()):8d}"
         f"{r.stats['refused_429']:7d}{r.parked:8d}{r.failed_jobs:8d}{r.owners:8d}"
     )
+    return mean
 
 
 def main() -> None:
@@ -231,44 +248,55 @@ def main() -> None:
     parser.add_argument("--events-per-ticket", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--window-s", type=int, default=1, help="real seconds one Zendesk minute lasts (60x: 1)"
+        "--window-s", type=int, default=1, help="real seconds one tool minute lasts (60x: 1)"
     )
+    parser.add_argument("--tools", default="zendesk,jira", help="comma separated")
     parser.add_argument("--timeout", type=float, default=150, help="seconds per run, at most")
     args = parser.parse_args()
-    limits = scaled_limits(args.window_s)
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    results: dict[tuple[str, bool], Run] = {}
     with private_redis() as server, fake_tool.running(args.window_s) as fake:
-        base = run(server.url, fake, LIMITER_OFF, args)
-        real = run(server.url, fake, limits, args)
+        for tool in tools:
+            for coalesce in (False, True):
+                results[tool, coalesce] = run(server.url, fake, tool, coalesce, args)
 
     scale = 60 / args.window_s
     print(
-        f"{args.tickets * args.events_per_ticket:,} events over {args.tickets:,} Zendesk tickets, "
-        f"rules/default.yaml, {args.workers} worker processes (SimpleWorker + RQ scheduler)"
+        f"{args.tickets * args.events_per_ticket:,} events over {args.tickets:,} tickets per "
+        f"tool, rules/default.yaml, {args.workers} worker processes (SimpleWorker + RQ scheduler)"
     )
     print(
         f"fake Zendesk: {fake_tool.ACCOUNT_PER_MINUTE} requests and {fake_tool.UPDATE_PER_MINUTE} "
-        f"Update Ticket per {args.window_s} s (one minute compressed {scale:.0f}x); "
-        f"bridge write_limits: {limits}"
+        f"Update Ticket, fake Jira: {fake_tool.JIRA_PER_MINUTE} requests, per {args.window_s} s "
+        f"(one minute compressed {scale:.0f}x); bridge write_limits: "
+        + "; ".join(f"{t} {scaled_limits(t, args.window_s)}" for t in tools)
     )
     print(
         f"{'':28}{'events/s':>10}{'done s':>9}{'apply s':>9}{'writes/ticket':>14}"
         f"{'reqs':>8}{'429s':>7}{'parked':>8}{'failed':>8}{'owners':>8}"
     )
     print(f"{'':28}{'':>10}{'':>9}{'':>9}{'mean':>8}{'max':>6}")
-    report("baseline, limiter off", base, args.tickets)
-    report("tco-bridge write limits", real, args.tickets)
-    ratio = (real.events / real.done_s) / (base.events / base.done_s)
-    ok = real.stats["refused_429"] == 0 and real.parked == 0 and real.owners == args.tickets
-    print(
-        f"ratio events/s limits/baseline: {ratio:.2f}; 429s {real.stats['refused_429']} vs "
-        f"{base.stats['refused_429']} (target 0 429s, 0 parked, every owner mirrored: "
-        f"{'meets' if ok else 'MISSES'})"
-    )
+    means = {}
+    for (tool, coalesce), r in results.items():
+        label = f"{tool}, {'coalesced' if coalesce else 'coalescing off'}"
+        means[tool, coalesce] = report(label, r, tool, args.tickets)
+    for tool in tools:
+        on, off = results[tool, True], results[tool, False]
+        ok = on.stats["refused_429"] == 0 and on.parked == 0 and on.owners == args.tickets
+        target = " <= 1.2" if tool == "zendesk" else ""
+        ok = ok and (tool != "zendesk" or means[tool, True] <= 1.2)
+        print(
+            f"{tool}: write calls per ticket {means[tool, True]:.2f} coalesced vs "
+            f"{means[tool, False]:.2f} off; 429s {on.stats['refused_429']} vs "
+            f"{off.stats['refused_429']} (target{target}, 0 429s, 0 parked, every owner "
+            f"mirrored: {'meets' if ok else 'MISSES'})"
+        )
     print(
         "events/s and 'done s' run from worker start until every write-back landed; 'apply s' "
         "until every event was applied (both include worker start-up); writes/ticket = PUT/POST/"
-        "DELETE that landed; reqs = every request, 429s included; failed = RQ failed jobs; "
-        "owners = tickets whose owner tag landed"
+        "DELETE that landed (reads, such as the ticket read before a Zendesk tag change, are in "
+        "reqs only); reqs = every request, 429s included; failed = RQ failed jobs; owners = "
+        "tickets whose owner tag or label landed"
     )
 
 

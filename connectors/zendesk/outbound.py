@@ -49,6 +49,12 @@ def perform(
     if not actions:
         return []
     ticket = _one_ticket(actions)
+    if not settings.coalesce and len(actions) > 1:
+        return [
+            outcome
+            for action in actions
+            for outcome in perform(send, settings, [action], check_existing=check_existing)
+        ]
     # Markers only exist where an earlier attempt wrote a note: no note, nothing to look up.
     has_note = any(a.kind is ActionKind.NOTE for a in actions)
     done = _marked(send, ticket) if check_existing and has_note else set()

@@ -21,6 +21,9 @@ variable                           meaning                                      
                                    ``article:<locale>:<section id>[:<permission
                                    group id>]`` (a Help Center draft)
 ``TCO_ZENDESK_TIMEOUT``            seconds per REST request                            10
+``TCO_ZENDESK_COALESCE``           ``0`` sends one request per action instead of one   1
+                                   update per ticket (the write-back benchmark's
+                                   comparison; not for production)
 =================================  ==================================================  ========
 
 Without a URL (or without e-mail and token) the connector still builds, so webhooks are
@@ -68,6 +71,7 @@ class ZendeskSettings:
     owner_field_id: str | None = None  # None: mirror the owner as a tag
     kb_article: ArticleTarget | None = None  # None: KB tasks are follow-up tickets
     timeout: float = 10.0
+    coalesce: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ZendeskSettings:
@@ -85,6 +89,7 @@ class ZendeskSettings:
             owner_field_id=_owner_field(get("OWNER_FIELD")),
             kb_article=_kb(get("KB")),
             timeout=_number("TIMEOUT", get("TIMEOUT"), 10.0),
+            coalesce=(get("COALESCE") or "1") != "0",
         )
 
     def missing_for_api(self) -> list[str]:

@@ -788,3 +788,12 @@ def test_write_cost_counts_real_calls_per_budget() -> None:
     assert conn.write_cost([note, owner]) == {"ticket_update": 1, "api": 2}
     assert conn.write_cost([note, assign, reply]) == {"ticket_update": 2, "api": 2}
     assert conn.write_cost([owner]) == {"ticket_update": 1, "api": 2}
+
+
+def test_coalescing_off_sends_one_request_per_action(fake: responses.RequestsMock) -> None:
+    """The benchmark's comparison (``TCO_ZENDESK_COALESCE=0``): what the same actions cost
+    without one update per ticket."""
+    put(fake, "ticket_update.json", {"status": "open"})
+    put(fake, "ticket_update.json", {"assignee_id": 7001, "group_id": 360010})
+    outcomes = zendesk(TCO_ZENDESK_COALESCE="0").perform([REOPEN, ASSIGN])
+    assert [o.ok for o in outcomes] == [True, True] and len(fake.calls) == 2
