@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench venv clean
+.PHONY: run test lint bench venv clean reset
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -31,7 +31,12 @@ lint: venv
 	$(BIN)/mypy
 
 bench: venv
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk, the HTTP load driver of the ingest benchmark: sudo apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS). The others run without it: $(BIN)/python benchmarks/run_all.py --only worker_throughput.py rules_eval.py timers.py writeback.py" >&2; exit 1; }
 	$(BIN)/python benchmarks/run_all.py
+
+# Start the sandbox story afresh: the sandbox's tickets and the private Redis (stop `make run` first).
+reset: venv
+	$(BIN)/tco-bridge sandbox reset
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -10,12 +10,14 @@ Where things live, following one event from the ticket tool and back:
 * the edges: ``web/`` (Flask: webhooks, read and agents APIs, health), ``receiver`` (verify,
   parse, dedupe, queue), ``queueing`` (one Redis round trip per delivery), ``worker`` (drain
   jobs), ``timers`` and ``clock``, ``writeback``, ``ratelimit`` and ``failed`` (write-back
-  jobs), ``handover``, ``reconcile``, ``ticket_store``;
+  jobs), ``held`` (write-backs waiting for a write limit, shown on the ticket), ``handover``,
+  ``reconcile``, ``ticket_store``;
 * the contracts: ``connector`` (the Connector protocol and discovery), ``retry`` (the shared
   retry table), ``conformance`` (the kit every connector passes), ``errors`` (one root);
 * process plumbing: ``config`` (settings, read once), ``runtime`` (what a process holds),
-  ``rules_source`` (hot reload), ``keys`` (every Redis key), ``embedded_redis``, ``cli`` and
-  ``command`` (what every subcommand shares).
+  ``rules_source`` (hot reload), ``keys`` (every Redis key), ``embedded_redis``, ``datadir``
+  (``make run``'s data folder: where commands find the private Redis, reset), ``cli`` and
+  ``command`` (what every subcommand shares, one-line failures).
 """
 
 __version__ = "0.1.0"

@@ -15,14 +15,14 @@ from typing import Any
 
 import click
 
-from .command import command_runtime, setup_logging
+from .command import FriendlyGroup, check_port_free, check_redis, command_runtime, setup_logging
 from .config import Settings
 from .runtime import Runtime, install
 
 log = logging.getLogger("tco_bridge")
 
 
-@click.group()
+@click.group(cls=FriendlyGroup)
 @click.version_option(package_name="tco-bridge")
 def main() -> None:
     """Total Contact Ownership for Jira and Zendesk help desks."""
@@ -56,6 +56,7 @@ def clock() -> None:
 def web(workers: int) -> None:
     """Run the web receiver under gunicorn on HOST:PORT."""
     rt = command_runtime()
+    check_port_free(rt.settings.host, rt.settings.port)
     bind = f"{rt.settings.host}:{rt.settings.port}"
     args = ["gunicorn", "-w", str(workers), "-b", bind, "--access-logfile", "-", "wsgi:app"]
     os.execvp(sys.executable, [sys.executable, "-m", *args])
@@ -67,10 +68,12 @@ def run(data_dir: Path | None) -> None:
     """Run web, worker and clock together, with a private Redis when REDIS_URL is unset."""
     from honcho.manager import Manager
 
+    from .datadir import publish_url, withdraw_url
     from .embedded_redis import EmbeddedRedis
 
     settings = Settings.from_env()
     setup_logging(settings.log_level)
+    check_port_free(settings.host, settings.port)
     data = data_dir or settings.data_dir
     server: EmbeddedRedis | None = None
     env = dict(os.environ)
@@ -80,7 +83,16 @@ def run(data_dir: Path | None) -> None:
         log.info("private Redis on %s (data in %s)", server.url, data / "redis")
     env.setdefault("TCO_DATA_DIR", str(data))
     env.setdefault("TCO_SANDBOX_DB", str(data / "sandbox.sqlite"))
-    Runtime.build(Settings.from_env(env))  # fail fast on bad settings, before forking three
+    try:
+        # fail fast on bad settings, before forking three
+        check_redis(Runtime.build(Settings.from_env(env)).redis, env["REDIS_URL"])
+    except BaseException:
+        if server is not None:
+            server.stop()
+        raise
+    if server is not None:
+        # where `tco-bridge metrics`, `failed list`... find this bridge with REDIS_URL unset
+        publish_url(data, server.url)
     me = shlex.quote(sys.executable)
     manager = Manager()
     manager.add_process("web", f"{me} -m tco_bridge.cli web", env=env)
@@ -90,6 +102,7 @@ def run(data_dir: Path | None) -> None:
         manager.loop()
     finally:
         if server is not None:
+            withdraw_url(data, server.url)
             server.stop()
     sys.exit(manager.returncode)
 
@@ -182,12 +195,18 @@ def replay(recording: Path, url: str, timeout: float) -> None:
         body = raw.encode() if raw is not None else base64.b64decode(entry["body_b64"])
         skip = {"host", "content-length", "connection", "accept-encoding"}
         headers = {k: v for k, v in entry["headers"].items() if k not in skip}
-        answer = requests.post(
-            f"{url.rstrip('/')}/webhooks/{entry['connector']}",
-            data=body,
-            headers=headers,
-            timeout=timeout,
-        )
+        try:
+            answer = requests.post(
+                f"{url.rstrip('/')}/webhooks/{entry['connector']}",
+                data=body,
+                headers=headers,
+                timeout=timeout,
+            )
+        except requests.RequestException as exc:
+            raise click.ClickException(
+                f"cannot reach the bridge at {url} ({type(exc).__name__}): start it "
+                "(`make run`), or pass its address with --url"
+            ) from None
         refused += answer.status_code >= 400
         click.echo(f"{number}: {entry['connector']} {answer.status_code} {answer.text.strip()}")
     raise SystemExit(1 if refused else 0)
@@ -202,6 +221,7 @@ def _mount(group: click.Group, module: str, attr: str, name: str | None = None) 
 _mount(main, "tco_bridge.rules.cli", "rules_group", "rules")
 _mount(main, "tco_bridge.rules.cli", "simulate_command", "simulate")
 _mount(main, "tco_bridge.failed", "failed_group", "failed")
+_mount(main, "tco_bridge.datadir", "sandbox_group", "sandbox")
 
 if __name__ == "__main__":
     main()

@@ -1,12 +1,24 @@
-"""What every ``tco-bridge`` subcommand shares: its runtime and logging, set up once."""
+"""What every ``tco-bridge`` subcommand shares: its runtime and logging, set up once, and
+failures told in one line.
+
+A setting that stops a command (a port in use, an unreachable Redis, a missing or invalid rules
+file) is reported as ``tco-bridge: <what is wrong>: <the setting to change>`` with exit status
+1; the traceback is shown only with ``TCO_LOG_LEVEL=DEBUG``.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
+from typing import Any
+from urllib.parse import urlsplit
 
 import click
+import redis
 
-from .config import Settings
+from .config import Settings, debug_requested
+from .errors import RulesError, TcoError
 from .runtime import Runtime
 
 
@@ -19,13 +31,77 @@ def setup_logging(level: str) -> None:
 
 def command_runtime() -> Runtime:
     """The runtime of the running command: the one passed as click's ``obj`` (tests do),
-    else built from the environment once per invocation."""
+    else built from the environment once per invocation, on a Redis that answers."""
+    from .datadir import locate_redis
+
     ctx = click.get_current_context()
     if not isinstance(ctx.obj, Runtime):
         settings = Settings.from_env()
         setup_logging(settings.log_level)
-        ctx.obj = Runtime.build(settings)
+        url = locate_redis(settings)
+        ctx.obj = Runtime.build(settings, url)
+        check_redis(ctx.obj.redis, url)
     return ctx.obj
+
+
+def check_redis(client: redis.Redis, url: str) -> None:
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise RedisUnreachable(url, exc) from exc
+
+
+class RedisUnreachable(TcoError):
+    def __init__(self, url: str, exc: Exception) -> None:
+        parts = urlsplit(url)  # the address only: a password in the URL is never shown
+        where = f"{parts.hostname}:{parts.port or 6379}" if parts.hostname else parts.path
+        super().__init__(
+            f"cannot reach Redis at {where} ({exc}): start it, or set REDIS_URL to a Redis "
+            "that runs (unset it to use the one `make run` starts)"
+        )
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Find out before forking servers that the port is taken, and say which setting moves it."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise PortInUse(host, port) from None
+
+
+class PortInUse(TcoError):
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(
+            f"port {port} on {host} is already in use (another bridge?): set PORT to a free "
+            f"one, e.g. PORT={port + 1} make run"
+        )
+
+
+def one_line(exc: BaseException) -> str:
+    """What a person needs from a failure that stops a command: what, and what to change."""
+    if isinstance(exc, RulesError):
+        first = exc.messages[0] if exc.messages else str(exc)
+        more = len(exc.messages) - 1
+        tail = f" (and {more} more: `tco-bridge rules check` lists them)" if more > 0 else ""
+        return f"the rules file cannot be used: {first}{tail}: fix it, or set TCO_RULES"
+    return str(exc)
+
+
+class FriendlyGroup(click.Group):
+    """A click group that turns the bridge's own errors into one line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (TcoError, redis.ConnectionError) as exc:
+            if debug_requested():
+                raise
+            click.echo(f"tco-bridge: {one_line(exc)}", err=True)
+            raise SystemExit(1) from None
 
 
 def text(value: bytes | str) -> str:

@@ -125,3 +125,9 @@ class Settings:
             retention_days=_int(env, RETENTION_DAYS, 180),
             env=env,
         )
+
+
+def debug_requested(env: Mapping[str, str] | None = None) -> bool:
+    """``TCO_LOG_LEVEL=DEBUG``: show tracebacks instead of one-line failures."""
+    source = os.environ if env is None else env
+    return source.get(LOG_LEVEL, "").strip().upper() == "DEBUG"

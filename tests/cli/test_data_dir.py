@@ -1,0 +1,81 @@
+"""Commands find the bridge `make run` started; `sandbox reset` starts the sandbox afresh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import redis
+from click.testing import CliRunner
+
+from tco_bridge.cli import main
+from tco_bridge.datadir import publish_url, withdraw_url
+from tco_bridge.embedded_redis import free_port
+
+
+def env_for(data: Path) -> dict[str, str]:
+    return {
+        "REDIS_URL": "",
+        "TCO_DATA_DIR": str(data),
+        "TCO_SANDBOX_DB": "",
+        "TCO_CONNECTORS": "sandbox",
+        "TCO_LOG_LEVEL": "WARNING",
+    }
+
+
+def test_commands_use_the_url_make_run_left(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis
+) -> None:
+    redis_client.lpush(
+        "tco:rule-failures",
+        '{"at": "t", "ticket": "sandbox:SBX-1", '
+        '"type": "comment.added", "event": "e1", "error": "boom"}',
+    )
+    publish_url(tmp_path, redis_url)
+    assert (tmp_path / "redis.url").read_text() == redis_url + "\n"
+    result = CliRunner().invoke(main, ["rules", "failures"], env=env_for(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "sandbox:SBX-1" in result.output and "boom" in result.output
+
+    withdraw_url(tmp_path, "redis://elsewhere:1/0")  # another run's URL: left alone
+    assert (tmp_path / "redis.url").exists()
+    withdraw_url(tmp_path, redis_url)
+    assert not (tmp_path / "redis.url").exists()
+
+
+def test_a_stale_url_file_says_the_bridge_is_not_running(tmp_path: Path) -> None:
+    publish_url(tmp_path, f"redis://127.0.0.1:{free_port()}/0")
+    result = CliRunner().invoke(main, ["metrics"], env=env_for(tmp_path))
+    assert result.exit_code == 1
+    assert "is not running" in result.output and "start it with `make run`" in result.output
+
+
+def test_reset_clears_the_sandbox_and_the_private_redis(tmp_path: Path) -> None:
+    (tmp_path / "redis").mkdir()
+    (tmp_path / "redis" / "appendonly.aof").write_text("*1\r\n")
+    (tmp_path / "sandbox.sqlite").write_bytes(b"SQLite format 3\x00")
+    (tmp_path / "sandbox.sqlite-wal").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("mine")
+    publish_url(tmp_path, f"redis://127.0.0.1:{free_port()}/0")  # left by a crashed run
+    result = CliRunner().invoke(main, ["sandbox", "reset"], env=env_for(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert f"removed {tmp_path / 'sandbox.sqlite'}" in result.output.splitlines()
+
+    again = CliRunner().invoke(main, ["sandbox", "reset"], env=env_for(tmp_path))
+    assert again.output == f"nothing to remove in {tmp_path}\n"
+
+
+def test_reset_refuses_while_the_bridge_runs(tmp_path: Path, redis_url: str) -> None:
+    (tmp_path / "sandbox.sqlite").write_bytes(b"")
+    publish_url(tmp_path, redis_url)
+    result = CliRunner().invoke(main, ["sandbox", "reset"], env=env_for(tmp_path))
+    assert result.exit_code == 1
+    assert "the bridge is running on this data folder" in result.output
+    assert (tmp_path / "sandbox.sqlite").exists()
+
+
+def test_reset_leaves_a_configured_redis_alone(tmp_path: Path, redis_url: str) -> None:
+    env = {**env_for(tmp_path), "REDIS_URL": redis_url}
+    result = CliRunner().invoke(main, ["sandbox", "reset"], env=env)
+    assert result.exit_code == 0
+    assert "REDIS_URL is set: that Redis was left alone" in result.output
