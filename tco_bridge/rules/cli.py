@@ -42,13 +42,14 @@ def check_command(file: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--event",
-    "event_file",
+    "event_spec",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A canonical event (JSON), or a recorded delivery (connector, headers, body).",
+    metavar="FILE[:LINE]",
+    help="A canonical event (JSON), or a recorded delivery (connector, headers, body); "
+    "FILE:LINE takes one line of a recording (TCO_RECORD_FILE, JSON lines).",
 )
 @click.option("--at", "at", default=None, help="Evaluate at this ISO time (default: the event's).")
-def explain_command(file: Path, event_file: Path, at: str | None) -> None:
+def explain_command(file: Path, event_spec: str, at: str | None) -> None:
     """Show, per rule in FILE, whether it matches the event and why not."""
     try:
         rules = load_rules(file)
@@ -56,10 +57,14 @@ def explain_command(file: Path, event_file: Path, at: str | None) -> None:
         for message in exc.messages:
             click.echo(message, err=True)
         raise SystemExit(1) from None
+    event_file, line = split_line(event_spec)
     try:
-        events = read_event_file(event_file)
+        events = read_event_file(event_file, line)
+    except OSError as exc:
+        raise click.ClickException(f"{event_file}: cannot read: {exc.strerror}") from None
     except (TcoError, ValueError) as exc:
-        raise click.ClickException(f"{event_file}: {exc}") from None
+        where = f"{event_file}:{line}" if line else str(event_file)
+        raise click.ClickException(f"{where}: {exc}") from None
     now = datetime.fromisoformat(at) if at else None
     for event in events:
         click.echo(
@@ -68,8 +73,32 @@ def explain_command(file: Path, event_file: Path, at: str | None) -> None:
         click.echo(format_verdicts(explain(rules, event, now=now)))
 
 
-def read_event_file(path: Path) -> list[TicketEvent]:
-    data: Any = json.loads(path.read_text(encoding="utf-8"))
+def split_line(spec: str) -> tuple[Path, int | None]:
+    """``FILE:LINE`` → (FILE, LINE); a file whose own name ends in ``:N`` wins if it exists."""
+    name, sep, number = spec.rpartition(":")
+    if sep and number.isdigit() and not Path(spec).exists():
+        return Path(name), int(number)
+    return Path(spec), None
+
+
+def read_event_file(path: Path, line: int | None = None) -> list[TicketEvent]:
+    """The events of one JSON document: the whole file, or its line ``line`` (from 1)."""
+    content = path.read_text(encoding="utf-8")
+    if line is not None:
+        lines = content.splitlines()
+        if not 1 <= line <= len(lines) or not lines[line - 1].strip():
+            raise ValueError(f"no JSON on line {line} (the file has {len(lines)} lines)")
+        content = lines[line - 1]
+    try:
+        data: Any = json.loads(content)
+    except ValueError:
+        rows = sum(1 for text in content.splitlines() if text.strip())
+        if line is None and rows > 1:
+            raise ValueError(
+                f"not one JSON document but {rows} lines (a recording?): pick one with "
+                f"--event {path}:LINE"
+            ) from None
+        raise
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     if "body" in data or "body_b64" in data:
