@@ -62,7 +62,9 @@ class RulesHolder:
         self._stat = stat
         digest = hashlib.sha256(data).hexdigest()
         if digest == self._digest:
-            return Reload(False, self.error)
+            # the rules in force are what the file says again (a bad edit was undone)
+            self.error = None
+            return Reload(False)
         try:
             rules = load_rules_text(data.decode("utf-8"), str(self.path))
         except UnicodeDecodeError as exc:

@@ -34,6 +34,7 @@ def readyz() -> Any:
     except redis.RedisError as exc:
         checks["redis"] = f"unreachable ({type(exc).__name__})"
         checks["worker"] = checks["clock"] = "unknown"
+    rt.rules_source.current()  # re-reads a changed file, so a failed reload shows here too
     error = rt.rules_source.error
     checks["rules"] = "ok" if error is None else f"last reload failed: {error}"
     ready = checks["redis"] == "ok" and checks["worker"] == "ok" and rt.rules_source.loaded

@@ -1,0 +1,94 @@
+"""The web process as deployed: `tco-bridge web` (gunicorn, two workers) on a real port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tco_bridge.config import DEFAULT_RULES
+from tco_bridge.embedded_redis import free_port
+
+
+@dataclass
+class Bridge:
+    url: str
+    rules: Path
+    data: Path
+
+    def get(self, path: str) -> requests.Response:
+        return requests.get(self.url + path, timeout=5)
+
+
+@pytest.fixture(scope="module")
+def bridge(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
+    data = tmp_path_factory.mktemp("bridge")
+    rules = data / "rules.yaml"
+    rules.write_text(DEFAULT_RULES.read_text())
+    port = free_port()
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "PORT": str(port),
+        "TCO_RULES": str(rules),
+        "TCO_DATA_DIR": str(data),
+        "TCO_CONNECTORS": "sandbox",
+        "TCO_SANDBOX_DB": str(data / "sandbox.sqlite"),
+        "TCO_LOG_LEVEL": "WARNING",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    found = Bridge(f"http://127.0.0.1:{port}", rules, data)
+    log = data / "web.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tco_bridge.cli", "web", "--workers", "2"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(lambda: found.get("/healthz").status_code == 200, 30, process, log)
+            yield found
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def wait_for(check: Any, seconds: float, process: Any = None, log: Path | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the bridge exited: {log.read_text() if log else ''}")
+        try:
+            if check():
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"not true within {seconds}s")
+
+
+def rules_checks(bridge: Bridge, answers: int = 6) -> set[str]:
+    """The rules check as several answers give it (either gunicorn worker may answer)."""
+    return {bridge.get("/readyz").json()["checks"]["rules"] for _ in range(answers)}
+
+
+def test_readyz_reports_a_rules_file_broken_under_the_running_bridge(bridge: Bridge) -> None:
+    assert rules_checks(bridge) == {"ok"}
+    good = bridge.rules.read_text()
+    bridge.rules.write_text(good.replace("model: individual", "model: feudal"))
+    wait_for(lambda: all("feudal" in c for c in rules_checks(bridge)), 20)
+    [check] = rules_checks(bridge)
+    assert check.startswith(f"last reload failed: {bridge.rules}:")
+    assert bridge.get("/readyz").status_code == 503  # also not ready: no worker in this test
+
+    bridge.rules.write_text(good)
+    wait_for(lambda: rules_checks(bridge) == {"ok"}, 20)
