@@ -10,6 +10,7 @@ tco:timers                          every pending timer (sorted set, score = due
 tco:outbox                          write-backs decided but not yet queued (list)
 tco:away                            agents marked away (hash agent → JSON)
 tco:heartbeat:<role>                last time a worker/clock was alive (epoch s)
+tco:held:<connector>:<ticket>       write-backs waiting for a write limit (held.py)
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ from typing import Any
 from prometheus_client import Counter
 from rq.exceptions import DuplicateJobError
 
-from . import failed, keys
+from . import failed, held, keys
 from .actions import Action
 from .connector import Connector, Outcome
 from .errors import ConfigError, RetryableApiError, TicketApiError, UnknownConnector
@@ -269,6 +269,7 @@ class _Writer:
         pipe = self.client.pipeline(transaction=False)
         for action in pending:
             pipe.set(tried_key(action.id), 1, ex=DONE_TTL)
+        pipe.delete(held.key(g.connector, g.ticket))
         pipe.execute()
         rejected: list[Outcome] = []
         try:
@@ -352,7 +353,19 @@ class _Writer:
     def _defer(self, g: _Group, pending: list[Action], delay: float, reason: str) -> dict[str, Any]:
         """Try later without calling the tool; this does not use up an attempt."""
         DEFERRED.labels(g.connector, reason).inc()
-        log.debug("write-back %s deferred %.2fs (%s)", g.id, delay, reason)
+        if reason == "rate_limit":
+            # Shown on the ticket, and at INFO: else it looks as if the rule never fired.
+            held.record(self.client, g.connector, g.ticket, reason, delay, pending)
+            log.info(
+                "write-back %s on %s:%s (rules %s) held %.0fs by the write limit",
+                g.id,
+                g.connector,
+                g.ticket,
+                ",".join(sorted({a.rule for a in pending})),
+                delay,
+            )
+        else:
+            log.debug("write-back %s deferred %.2fs (%s)", g.id, delay, reason)
         enqueue_group(
             self.rt,
             g.connector,
@@ -366,6 +379,7 @@ class _Writer:
         return {"group": g.id, "result": reason, "delay": delay}
 
     def _park(self, g: _Group, left: list[Action], error: BaseException | str) -> dict[str, Any]:
+        held.clear(self.client, g.connector, g.ticket)
         record = failed.park(
             self.rt,
             group=g.id,

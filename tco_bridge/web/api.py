@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from .. import keys
+from .. import held, keys
 from ..command import text
 from ..metrics import ownership_metrics
 from ..state_codec import decode
@@ -25,7 +25,10 @@ def ticket(connector: str, ticket: str) -> Any:
     raw = rt.redis.get(keys.ticket(connector, ticket))
     if raw is None:
         return jsonify(error=404, reason=f"no ticket {connector}:{ticket} is known"), 404
-    return jsonify(ticket_view(decode(raw), rt.rules.ownership))
+    view = ticket_view(decode(raw), rt.rules.ownership)
+    # write-backs waiting for a write limit (None when nothing is held)
+    view["write_back_held"] = held.read(rt.redis, connector, ticket)
+    return jsonify(view)
 
 
 @bp.get("/owners/<connector>/<agent>/tickets")

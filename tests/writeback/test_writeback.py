@@ -567,3 +567,44 @@ def test_retry_delay_honours_retry_after_and_caps_backoff() -> None:
     assert 5.0 <= writeback.retry_delay(1, None) <= 10.0
     assert writeback.retry_delay(40, None) <= writeback.BACKOFF_CAP_S
     assert writeback.retry_delay(40, 3600.0) == 3600.0
+
+
+def test_a_write_held_by_the_limit_is_logged_and_shown_on_the_ticket(
+    make_rt: Callable[..., Runtime],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tco_bridge.state import new_state
+    from tco_bridge.state_codec import encode
+    from tco_bridge.web import create_app
+
+    monkeypatch.setattr(ToolConnector, "write_limits", {"ticket": "1/minute"})
+    rt = make_rt()
+    rt.redis.set(keys.ticket("tool", "T-1"), encode(new_state("tool", "T-1")))
+    first, second = action(rule="pickup", trigger="a"), action(rule="cadence", trigger="b")
+    api = create_app(runtime=rt).test_client()
+    tool = FakeTool()
+    with RequestsMock(assert_all_requests_are_fired=True) as mock, caplog.at_level("INFO"):
+        tool.install(mock)
+        push(rt, first)
+        writeback.dispatch_outbox(rt)
+        work(rt)
+        assert api.get("/tickets/tool/T-1").get_json()["write_back_held"] is None
+        push(rt, second)
+        writeback.dispatch_outbox(rt)
+        work(rt)
+    assert tool.written == [first.id]
+    shown = api.get("/tickets/tool/T-1").get_json()["write_back_held"]
+    assert shown["reason"] == "rate_limit"
+    assert shown["actions"] == [{"id": second.id, "kind": "note", "rule": "cadence"}]
+    assert shown["until"] > shown["since"]
+    [held_line] = [r for r in caplog.records if "held" in r.getMessage()]
+    assert held_line.levelname == "INFO"
+    assert "tool:T-1 (rules cadence) held" in held_line.getMessage()
+
+    monkeypatch.setattr(ToolConnector, "write_limits", {"ticket": "100/minute"})
+    with RequestsMock(assert_all_requests_are_fired=True) as mock:
+        tool.install(mock)
+        writeback.perform_group("tool", "T-1", [second.to_json()], attempt=1)
+    assert tool.written == [first.id, second.id]
+    assert api.get("/tickets/tool/T-1").get_json()["write_back_held"] is None
