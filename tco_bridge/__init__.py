@@ -7,17 +7,19 @@ Where things live, following one event from the ticket tool and back:
   state and ``apply``), ``plan`` (what rules return), ``rules/`` (the YAML rule engine),
   ``pipeline`` (one event in: new state and a plan out), ``actions`` (write-backs as data),
   ``metrics`` and ``views`` (read models), ``simulate`` (the core on a virtual clock);
-* the edges: ``web/`` (Flask: webhooks, read and agents APIs, health), ``receiver`` (verify,
-  parse, dedupe, queue), ``queueing`` (one Redis round trip per delivery), ``worker`` (drain
-  jobs), ``timers`` and ``clock``, ``writeback``, ``ratelimit`` and ``failed`` (write-back
-  jobs), ``held`` (write-backs waiting for a write limit, shown on the ticket), ``handover``,
-  ``reconcile``, ``ticket_store``;
+* the edges: ``web/`` (Flask: webhooks, read and agents APIs, health, /metrics),
+  ``receiver`` (verify, parse, dedupe, queue), ``queueing`` (one Redis round trip per
+  delivery), ``worker`` (drain jobs), ``timers`` and ``clock``, ``writeback``, ``ratelimit``
+  and ``failed`` (write-back jobs), ``held`` (write-backs waiting for a write limit, shown on
+  the ticket), ``handover``, ``reconcile``, ``ticket_store``;
 * the contracts: ``connector`` (the Connector protocol and discovery), ``retry`` (the shared
   retry table), ``conformance`` (the kit every connector passes), ``errors`` (one root);
 * process plumbing: ``config`` (settings, read once), ``runtime`` (what a process holds),
   ``rules_source`` (hot reload), ``keys`` (every Redis key), ``embedded_redis``, ``datadir``
   (``make run``'s data folder: where commands find the private Redis, reset), ``cli`` and
-  ``command`` (what every subcommand shares, one-line failures).
+  ``command`` (what every subcommand shares, one-line failures), ``telemetry`` (worker and
+  clock counters kept in Redis) and ``prometheus`` (``/metrics``: multiprocess web counters,
+  Redis facts at scrape time), ``gunicorn_conf``.
 """
 
 __version__ = "0.1.0"

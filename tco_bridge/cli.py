@@ -53,13 +53,20 @@ def clock() -> None:
 
 @main.command()
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
-def web(workers: int) -> None:
-    """Run the web receiver under gunicorn on HOST:PORT."""
+@click.option("--host", default=None, help="address to listen on  [default: HOST or 127.0.0.1]")
+def web(workers: int, host: str | None) -> None:
+    """Run the web receiver under gunicorn on HOST:PORT, with /metrics summed over workers."""
+    from .prometheus import prepare_multiprocess_dir
+
     rt = command_runtime()
-    check_port_free(rt.settings.host, rt.settings.port)
-    bind = f"{rt.settings.host}:{rt.settings.port}"
-    args = ["gunicorn", "-w", str(workers), "-b", bind, "--access-logfile", "-", "wsgi:app"]
-    os.execvp(sys.executable, [sys.executable, "-m", *args])
+    host = host or rt.settings.host
+    check_port_free(host, rt.settings.port)
+    env = dict(os.environ)
+    prepare_multiprocess_dir(env, rt.settings.data_dir)
+    bind = f"{host}:{rt.settings.port}"
+    args = ["gunicorn", "-c", "python:tco_bridge.gunicorn_conf", "-w", str(workers), "-b", bind]
+    args += ["--access-logfile", "-", "wsgi:app"]
+    os.execvpe(sys.executable, [sys.executable, "-m", *args], env)
 
 
 @main.command()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import keys
+from . import keys, telemetry
 from .runtime import Runtime
 from .timers import TimerStore
 
@@ -40,6 +40,7 @@ class Clock:
             for shard in released.shards:
                 self.runtime.events.enqueue_drain(shard)
             fired += released.count
+            telemetry.observe(self.runtime.redis, telemetry.TIMER_LATENESS, released.lateness)
             if released.count < 1000:
                 break
         if time.monotonic() - self._last_stall_check > STALL_CHECK_S:

@@ -20,6 +20,8 @@ RULES = "TCO_RULES"
 CONNECTORS = "TCO_CONNECTORS"
 ALLOW_UNSIGNED = "TCO_ALLOW_UNSIGNED"
 API_TOKEN = "TCO_API_TOKEN"
+METRICS_TOKEN = "TCO_METRICS_TOKEN"
+PROMETHEUS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 MAX_BODY_BYTES = "TCO_MAX_BODY_BYTES"
 RECORD_FILE = "TCO_RECORD_FILE"
 SHARDS = "TCO_SHARDS"
@@ -79,6 +81,10 @@ class Settings:
     connectors: tuple[str, ...] = ("sandbox",)
     allow_unsigned: bool = False
     api_token: str | None = field(default=None, repr=False)
+    #: Bearer token that may read /metrics (and nothing else).
+    metrics_token: str | None = field(default=None, repr=False)
+    #: prometheus-client's multiprocess folder (set up by ``tco-bridge web``).
+    prometheus_dir: Path | None = None
     max_body_bytes: int = 1024 * 1024
     record_path: Path | None = None
     shards: int = 8
@@ -111,6 +117,8 @@ class Settings:
             connectors=connectors,
             allow_unsigned=_flag(env, ALLOW_UNSIGNED),
             api_token=env.get(API_TOKEN) or None,
+            metrics_token=env.get(METRICS_TOKEN) or None,
+            prometheus_dir=Path(env[PROMETHEUS_DIR]) if env.get(PROMETHEUS_DIR) else None,
             max_body_bytes=_int(env, MAX_BODY_BYTES, 1024 * 1024),
             record_path=Path(record) if record else None,
             shards=_int(env, SHARDS, 8),

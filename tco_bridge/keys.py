@@ -11,6 +11,7 @@ tco:outbox                          write-backs decided but not yet queued (list
 tco:away                            agents marked away (hash agent → JSON)
 tco:heartbeat:<role>                last time a worker/clock was alive (epoch s)
 tco:held:<connector>:<ticket>       write-backs waiting for a write limit (held.py)
+tco:metrics                         worker and clock counters for /metrics (telemetry.py)
 """
 
 from __future__ import annotations

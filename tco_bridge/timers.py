@@ -9,7 +9,7 @@ ticket's shard stream in the same step, so a timer fires once even with several 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,12 +19,15 @@ from . import keys
 from .queueing import PENDING_TTL
 
 # KEYS: timers. ARGV: now (epoch s), limit, pending ttl, stream prefix, pending prefix.
-# Returns the shards whose pending flag this call raised (they need a drain job).
+# Returns how many fired, the shards whose pending flag this call raised (they need a drain
+# job) and each timer's lateness in whole milliseconds (Lua numbers reach Redis as integers).
 _RELEASE_LUA = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
 local raised = {}
+local late = {}
 for i = 1, #due, 2 do
   local member, score = due[i], due[i + 1]
+  late[#late + 1] = math.floor((tonumber(ARGV[1]) - tonumber(score)) * 1000)
   redis.call('ZREM', KEYS[1], member)
   local shard, rest = string.match(member, '^(%d+)|(.*)$')
   redis.call('XADD', ARGV[4] .. shard, '*', 'timer', rest, 'due', score)
@@ -32,7 +35,7 @@ for i = 1, #due, 2 do
     raised[#raised + 1] = tonumber(shard)
   end
 end
-return {#due / 2, raised}
+return {#due / 2, raised, late}
 """
 
 
@@ -40,6 +43,8 @@ return {#due / 2, raised}
 class Released:
     count: int
     shards: list[int]
+    #: seconds each released timer was past its due time
+    lateness: list[float] = field(default_factory=list)
 
 
 def epoch(dt: datetime) -> float:
@@ -79,11 +84,11 @@ class TimerStore:
             pipe.zrem(keys.TIMERS, *gone)
 
     def release_due(self, now: datetime, limit: int = 1000) -> Released:
-        count, shards = self._release(
+        count, shards, late = self._release(
             keys=[keys.TIMERS],
             args=[epoch(now), limit, PENDING_TTL, keys.stream(0)[:-1], keys.pending(0)[:-1]],
         )
-        return Released(int(count), [int(s) for s in shards])
+        return Released(int(count), [int(s) for s in shards], [int(ms) / 1000 for ms in late])
 
     def next_due(self) -> datetime | None:
         first = self.client.zrange(keys.TIMERS, 0, 0, withscores=True)

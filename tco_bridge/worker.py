@@ -21,7 +21,7 @@ from typing import Any
 
 import redis
 
-from . import keys
+from . import keys, telemetry
 from .command import text
 from .errors import RulesError
 from .events import EventType, TicketEvent, load_event
@@ -64,6 +64,7 @@ class _Ticket:
     state: TicketState
     before: TicketState
     plan: Plan = field(default_factory=Plan)
+    applied: int = 0
 
 
 def drain_shard(shard: int) -> dict[str, Any]:
@@ -131,6 +132,7 @@ class Drainer:
                 _recount(context.workload, item.state, step.state)
                 item.state = step.state
                 item.plan.extend(step.plan)
+                item.applied += 1
                 result.events += 1
             result.actions += len(item.plan.actions)
         self._commit(shard, token, entries, tickets)
@@ -166,6 +168,7 @@ class Drainer:
             pipe = self.client.pipeline(transaction=False)
             pipe.lpush(keys.RULE_FAILURES, json.dumps(record))
             pipe.ltrim(keys.RULE_FAILURES, 0, RULE_FAILURES_KEPT - 1)
+            telemetry.count(pipe, telemetry.RULE_FAILURES)
             pipe.execute()
             return process(state, event, OwnershipOnly(rules.ownership), now, context)
 
@@ -232,6 +235,8 @@ class Drainer:
                 pipe.multi()
                 for item in tickets.values():
                     self._stage_ticket(pipe, item)
+                for connector, applied in applied_per_connector(tickets).items():
+                    telemetry.count(pipe, telemetry.EVENTS_APPLIED, applied, connector=connector)
                 pipe.xdel(keys.stream(shard), *[eid for eid, _ in entries])
                 pipe.execute()
             except redis.WatchError:
@@ -272,6 +277,13 @@ class Drainer:
 
 def _owner_if(state: TicketState, condition: bool) -> str | None:
     return state.owner.id if state.owner is not None and condition else None
+
+
+def applied_per_connector(tickets: dict[str, _Ticket]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for item in tickets.values():
+        counts[item.state.connector] += item.applied
+    return {name: n for name, n in counts.items() if n}
 
 
 def _open_owner(state: TicketState) -> str | None:

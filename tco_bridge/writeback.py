@@ -55,10 +55,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from prometheus_client import Counter
 from rq.exceptions import DuplicateJobError
 
-from . import failed, held, keys
+from . import failed, held, keys, telemetry
 from .actions import Action
 from .connector import Connector, Outcome
 from .errors import ConfigError, RetryableApiError, TicketApiError, UnknownConnector
@@ -78,18 +77,6 @@ LOCK_MS = (JOB_TIMEOUT + 60) * 1000
 BACKOFF_BASE_S = 10.0
 BACKOFF_CAP_S = 15 * 60.0
 LOCK_BUSY_DELAY_S = 2.0
-
-ACTIONS = Counter(
-    "tco_writeback_actions",
-    "Write-back actions by connector, kind and result "
-    "(performed, skipped, retried, parked, shadow).",
-    ["connector", "kind", "result"],
-)
-DEFERRED = Counter(
-    "tco_writeback_deferred",
-    "Write-back jobs postponed before calling the tool (rate_limit, ticket_busy).",
-    ["connector", "reason"],
-)
 
 # KEYS: outbox, claimed. ARGV: now. Pop one group and record the claim; nil when empty.
 _CLAIM_LUA = """
@@ -326,6 +313,8 @@ class _Writer:
             return self._park(g, left, exc)
         delay = retry_delay(g.attempt, exc.retry_after)
         first = g.first_failed or time.time()
+        if exc.status == 429:
+            telemetry.count(self.client, telemetry.THROTTLED, connector=g.connector)
         for action in left:
             self._count(action, "retried")
         log.warning(
@@ -352,7 +341,10 @@ class _Writer:
 
     def _defer(self, g: _Group, pending: list[Action], delay: float, reason: str) -> dict[str, Any]:
         """Try later without calling the tool; this does not use up an attempt."""
-        DEFERRED.labels(g.connector, reason).inc()
+        pipe = self.client.pipeline(transaction=False)
+        telemetry.count(pipe, telemetry.WRITEBACK_DEFERRED, connector=g.connector, reason=reason)
+        telemetry.count(pipe, telemetry.WRITEBACK_WAIT, delay, connector=g.connector, reason=reason)
+        pipe.execute()
         if reason == "rate_limit":
             # Shown on the ticket, and at INFO: else it looks as if the rule never fired.
             held.record(self.client, g.connector, g.ticket, reason, delay, pending)
@@ -442,7 +434,13 @@ class _Writer:
                 self.client.eval(_UNLOCK_LUA, 1, name, token)
 
     def _count(self, action: Action, result: str) -> None:
-        ACTIONS.labels(action.connector, action.kind.value, result).inc()
+        telemetry.count(
+            self.client,
+            telemetry.WRITEBACK_ACTIONS,
+            connector=action.connector,
+            kind=action.kind.value,
+            result=result,
+        )
 
     def _clean(self, text: str) -> str:
         return failed.redact(text, self.secrets)

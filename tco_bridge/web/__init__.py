@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
 from ..runtime import Runtime
-from . import agents, api, health, webhooks
+from . import agents, api, health, scrape, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(api.bp)
     app.register_blueprint(agents.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(scrape.bp)
     for connector in runtime.connectors.values():
         # A connector may bring pages of its own (the sandbox's ticket API does).
         offer = getattr(connector, "web_blueprint", None)

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from .. import jsonbody
 from ..errors import DeliveryError, PayloadTooLarge, UnknownConnector
+from ..prometheus import count_webhook
 from ..receiver import require_json
 from .context import runtime
 
@@ -29,12 +30,16 @@ def receive(name: str) -> Any:
         headers = headers_of(request.environ)
         accepted = rt.receiver.receive(connector, headers, body, datetime.now(UTC))
     except UnknownConnector:
+        count_webhook("unknown", 404)  # not the name: anyone could fill the label set
         return _error(404, f"no connector {name!r} is enabled here", known=sorted(rt.connectors))
     except DeliveryError as exc:
+        count_webhook(name, exc.status)
         return _error(exc.status, exc.reason)
     except redis.RedisError:
         # Our problem, not the sender's: 503 makes Jira and Zendesk retry the delivery later.
+        count_webhook(name, 503)
         return _error(503, "event store unavailable; retry later")
+    count_webhook(name, accepted.status)
     return Response(jsonbody.dumps(accepted.to_json()), 202, mimetype="application/json")
 
 

@@ -7,12 +7,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
+from webhook_kit import JIRA_SECRET, jira_signed
 
 from tco_bridge.config import DEFAULT_RULES
 from tco_bridge.embedded_redis import free_port
@@ -40,7 +43,8 @@ def bridge(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "PORT": str(port),
         "TCO_RULES": str(rules),
         "TCO_DATA_DIR": str(data),
-        "TCO_CONNECTORS": "sandbox",
+        "TCO_CONNECTORS": "sandbox,jira",
+        "TCO_JIRA_WEBHOOK_SECRET": JIRA_SECRET,
         "TCO_SANDBOX_DB": str(data / "sandbox.sqlite"),
         "TCO_LOG_LEVEL": "WARNING",
     }
@@ -55,7 +59,7 @@ def bridge(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_for(lambda: found.get("/healthz").status_code == 200, 30, process, log)
+            wait_for(lambda: found.get("/healthz").status_code == 200, 60, process, log)
             yield found
         finally:
             process.terminate()
@@ -70,7 +74,7 @@ def wait_for(check: Any, seconds: float, process: Any = None, log: Path | None =
         try:
             if check():
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a worker still booting
             pass
         time.sleep(0.2)
     raise AssertionError(f"not true within {seconds}s")
@@ -92,3 +96,36 @@ def test_readyz_reports_a_rules_file_broken_under_the_running_bridge(bridge: Bri
 
     bridge.rules.write_text(good)
     wait_for(lambda: rules_checks(bridge) == {"ok"}, 20)
+
+
+def accepted_webhooks(bridge: Bridge) -> float:
+    answer = bridge.get("/metrics")
+    assert answer.status_code == 200
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(answer.text)
+        for s in family.samples
+        if s.name == "tco_webhooks_total"
+        and s.labels == {"connector": "jira", "answer": "accepted"}
+    )
+
+
+def test_metrics_add_up_over_gunicorn_workers(bridge: Bridge) -> None:
+    body = (
+        (Path(__file__).parents[1] / "fixtures/webhooks/jira")
+        .joinpath("jira_cloud_issue_created__dangersvn.json")
+        .read_bytes()
+    )
+
+    def post(n: int) -> int:
+        headers = {**jira_signed(body), "X-Atlassian-Webhook-Identifier": f"mp-{n}"}
+        answer = requests.post(
+            bridge.url + "/webhooks/jira", data=body, headers=headers, timeout=10
+        )
+        return answer.status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        assert set(pool.map(post, range(12))) == {202}
+        # every answer, whichever worker gives it, counts all twelve
+        assert list(pool.map(lambda _: accepted_webhooks(bridge), range(8))) == [12.0] * 8
+    assert list((bridge.data / "prometheus").glob("counter_*.db"))  # multiprocess mode is on

@@ -23,18 +23,17 @@ import requests
 import responses
 import rq.scheduler
 from click.testing import CliRunner
-from prometheus_client import REGISTRY
 from responses import RequestsMock
 from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 from rq.serializers import JSONSerializer
 
-from tco_bridge import failed, keys, writeback
+from tco_bridge import failed, keys, telemetry, writeback
 from tco_bridge.actions import Action, ActionKind, action_id
 from tco_bridge.config import Settings
 from tco_bridge.connector import Delivery, Outcome, TicketRecord
 from tco_bridge.retry import raise_for_response, transport_error
-from tco_bridge.runtime import Runtime, install
+from tco_bridge.runtime import Runtime, current, install
 
 API = "https://tool.example.test/api"
 TOKEN = "tok-9f8e7d6c5b4a-very-secret"
@@ -209,8 +208,9 @@ def scheduled_kwargs(rt: Runtime) -> dict[str, Any]:
 
 
 def counted(result: str, kind: str = "note") -> float:
-    labels = {"connector": "tool", "kind": kind, "result": result}
-    return REGISTRY.get_sample_value("tco_writeback_actions_total", labels) or 0.0
+    return telemetry.value(
+        current().redis, telemetry.WRITEBACK_ACTIONS, connector="tool", kind=kind, result=result
+    )
 
 
 def is_done(rt: Runtime, a: Action) -> bool:
