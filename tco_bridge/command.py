@@ -39,8 +39,12 @@ def command_runtime() -> Runtime:
         settings = Settings.from_env()
         setup_logging(settings.log_level)
         url = locate_redis(settings)
+        probe = redis.Redis.from_url(url)
+        try:
+            check_redis(probe, url)  # before the rules load: one line, not a log and a line
+        finally:
+            probe.close()
         ctx.obj = Runtime.build(settings, url)
-        check_redis(ctx.obj.redis, url)
     return ctx.obj
 
 
