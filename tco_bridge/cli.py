@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import redis
 
 from .command import FriendlyGroup, check_port_free, check_redis, command_runtime, setup_logging
 from .config import Settings
@@ -91,8 +92,13 @@ def run(data_dir: Path | None) -> None:
     env.setdefault("TCO_DATA_DIR", str(data))
     env.setdefault("TCO_SANDBOX_DB", str(data / "sandbox.sqlite"))
     try:
-        # fail fast on bad settings, before forking three
-        check_redis(Runtime.build(Settings.from_env(env)).redis, env["REDIS_URL"])
+        # fail fast on bad settings, before forking three: Redis first, then the rules
+        probe = redis.Redis.from_url(env["REDIS_URL"])
+        try:
+            check_redis(probe, env["REDIS_URL"])
+        finally:
+            probe.close()
+        Runtime.build(Settings.from_env(env))
     except BaseException:
         if server is not None:
             server.stop()

@@ -19,6 +19,7 @@ from webhook_kit import JIRA_SECRET, jira_signed
 
 from tco_bridge.config import DEFAULT_RULES
 from tco_bridge.embedded_redis import free_port
+from tco_bridge.prometheus import MULTIPROC_ENV as MULTIPROC
 
 
 @dataclass
@@ -48,7 +49,7 @@ def bridge(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "TCO_SANDBOX_DB": str(data / "sandbox.sqlite"),
         "TCO_LOG_LEVEL": "WARNING",
     }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop(MULTIPROC, None)
     found = Bridge(f"http://127.0.0.1:{port}", rules, data)
     log = data / "web.log"
     with log.open("wb") as out:
@@ -129,3 +130,46 @@ def test_metrics_add_up_over_gunicorn_workers(bridge: Bridge) -> None:
         # every answer, whichever worker gives it, counts all twelve
         assert list(pool.map(lambda _: accepted_webhooks(bridge), range(8))) == [12.0] * 8
     assert list((bridge.data / "prometheus").glob("counter_*.db"))  # multiprocess mode is on
+
+
+def test_make_run_leaves_its_redis_where_commands_find_it(tmp_path: Path) -> None:
+    """`tco-bridge run` (what `make run` runs) with no REDIS_URL: other commands find it."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", MULTIPROC)}
+    env |= {"PORT": str(port), "TCO_DATA_DIR": str(tmp_path), "TCO_CONNECTORS": "sandbox"}
+    env |= {"TCO_LOG_LEVEL": "WARNING", "TCO_SANDBOX_DB": ""}
+    url_file = tmp_path / "redis.url"
+
+    def command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tco_bridge.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tco_bridge.cli", "run"], env=env, stdout=out, stderr=out
+        )
+        try:
+            health = f"http://127.0.0.1:{port}/healthz"
+            wait_for(lambda: requests.get(health, timeout=5).ok, 60, process, log)
+            assert url_file.read_text().startswith("redis://127.0.0.1:")
+            listed = command("failed", "list")
+            assert (listed.returncode, listed.stdout) == (0, "No parked write-backs.\n")
+            refused = command("sandbox", "reset")
+            assert refused.returncode == 1 and "stop `make run` first" in refused.stderr
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+    assert not url_file.exists()  # withdrawn when the bridge stops
+    reset = command("sandbox", "reset")
+    assert reset.returncode == 0, reset.stderr
+    assert f"removed {tmp_path / 'sandbox.sqlite'}" in reset.stdout.splitlines()
+    assert f"removed {tmp_path / 'redis'}" in reset.stdout.splitlines()
+    lost = command("failed", "list")
+    assert lost.returncode == 1
+    assert "no running bridge was found" in lost.stderr and "Traceback" not in lost.stderr
