@@ -5,7 +5,8 @@ Where things live, following one event from the ticket tool and back:
 * the pure core, plain functions of data and time:
   ``events`` (canonical events, wire schema), ``ownership`` (policy), ``state`` (per-ticket
   state and ``apply``), ``plan`` (what rules return), ``rules/`` (the YAML rule engine),
-  ``pipeline`` (one event in: new state and a plan out), ``actions`` (write-backs as data),
+  ``pipeline`` (one event in: new state and a plan out), ``history`` (a ticket's events in
+  the tool's order; late ones evaluated at their place), ``actions`` (write-backs as data),
   ``metrics`` and ``views`` (read models), ``simulate`` (the core on a virtual clock);
 * the edges: ``web/`` (Flask: webhooks, read and agents APIs, health, /metrics),
   ``receiver`` (verify, parse, dedupe, queue), ``queueing`` (one Redis round trip per

@@ -34,6 +34,7 @@ BATCH_SIZE = "TCO_BATCH_SIZE"
 WRITE_RETRIES = "TCO_WRITE_RETRIES"
 RECONCILE_INTERVAL = "TCO_RECONCILE_INTERVAL"
 RETENTION_DAYS = "TCO_RETENTION_DAYS"
+SETTLE_SECONDS = "TCO_SETTLE_SECONDS"
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
 _TRUE = {"1", "true", "yes", "on"}
@@ -99,6 +100,9 @@ class Settings:
     reconcile_interval: int = 0
     #: Days a closed (or deleted) ticket's state is kept for metrics and late events.
     retention_days: int = 180
+    #: Seconds a ticket's fresh events wait, counted from the tool's timestamp (or arrival,
+    #: if earlier), so stragglers of the same moment are evaluated with them, in order.
+    settle_seconds: int = 3
     #: The captured environment, for connectors' own keys. Never printed.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -131,6 +135,7 @@ class Settings:
             write_retries=_int(env, WRITE_RETRIES, 8, minimum=0),
             reconcile_interval=_int(env, RECONCILE_INTERVAL, 0, minimum=0),
             retention_days=_int(env, RETENTION_DAYS, 180),
+            settle_seconds=_int(env, SETTLE_SECONDS, 3, minimum=0),
             env=env,
         )
 

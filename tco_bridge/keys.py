@@ -5,6 +5,7 @@ tco:stream:<shard>                  accepted events waiting for a drain job (str
 tco:pending:<shard>                 a drain job is queued or running for the shard
 tco:lock:<shard>                    the drain job that owns the shard right now
 tco:ticket:<connector>:<ticket>     a ticket's ownership state (JSON)
+tco:history:<connector>:<ticket>    its last events in the tool's order, and their decisions
 tco:owned:<connector>:<agent>       open tickets an agent owns (set of ticket ids)
 tco:timers                          every pending timer (sorted set, score = due epoch s)
 tco:outbox                          write-backs decided but not yet queued (list)
@@ -48,6 +49,10 @@ def lock(shard: int) -> str:
 
 def ticket(connector: str, ticket_id: str) -> str:
     return f"{PREFIX}:ticket:{connector}:{ticket_id}"
+
+
+def history(connector: str, ticket_id: str) -> str:
+    return f"{PREFIX}:history:{connector}:{ticket_id}"
 
 
 def owned(connector: str, agent: str) -> str:

@@ -10,7 +10,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from .events import dump_event, load_event
+from .history import Entry, History
 from .ownership import OwnerTrigger
+from .plan import OwnerChange
 from .state import Candidate, Change, Owner, TicketState
 
 
@@ -110,4 +113,50 @@ def decode(raw: str | bytes) -> TicketState:
         timers={k: datetime.fromisoformat(v) for k, v in d.get("timers", {}).items()},
         marks=d.get("marks", {}),
         seen=tuple(d.get("seen", [])),
+    )
+
+
+# --- a ticket's ordered history (history.History) ----------------------------------------
+
+
+def encode_history(history: History) -> str:
+    data = {
+        "base": json.loads(encode(history.base)) if history.base is not None else None,
+        "entries": [_entry(e) for e in history.entries],
+    }
+    return json.dumps(data, separators=(",", ":"))
+
+
+def decode_history(raw: str | bytes | None) -> History:
+    if raw is None:
+        return History()
+    d = json.loads(raw)
+    base = d.get("base")
+    return History(
+        entries=tuple(_unentry(e) for e in d.get("entries", [])),
+        base=decode(json.dumps(base)) if base is not None else None,
+    )
+
+
+def _entry(e: Entry) -> dict[str, Any]:
+    change = e.owner_change
+    return {
+        "e": dump_event(e.event),
+        "m": e.marks,
+        "ts": {k: v.isoformat() for k, v in e.timers_set.items()},
+        "tc": sorted(e.timers_cleared),
+        "oc": [change.agent, change.name, change.reason] if change else None,
+        "s": list(e.sent),
+    }
+
+
+def _unentry(d: dict[str, Any]) -> Entry:
+    change = d.get("oc")
+    return Entry(
+        event=load_event(d["e"]),
+        marks=d.get("m", {}),
+        timers_set={k: datetime.fromisoformat(v) for k, v in d.get("ts", {}).items()},
+        timers_cleared=frozenset(d.get("tc", [])),
+        owner_change=OwnerChange(*change) if change else None,
+        sent=tuple(d.get("s", [])),
     )

@@ -39,6 +39,10 @@ return {#due / 2, raised, late}
 """
 
 
+#: The member (after ``<shard>|``) that only wakes a shard's drain job; it fires no timer.
+WAKE = "settle"
+
+
 @dataclass(frozen=True, slots=True)
 class Released:
     count: int
@@ -82,6 +86,10 @@ class TimerStore:
         gone = [self.member(connector, ticket, n) for n in cleared if n not in set_]
         if gone:
             pipe.zrem(keys.TIMERS, *gone)
+
+    def stage_wake(self, pipe: Any, shard: int, at: datetime) -> None:
+        """Wake the shard's drain at ``at`` (held events settle then); an earlier wake stays."""
+        pipe.zadd(keys.TIMERS, {f"{shard}|{WAKE}": epoch(at)}, lt=True)
 
     def release_due(self, now: datetime, limit: int = 1000) -> Released:
         count, shards, late = self._release(

@@ -1,11 +1,17 @@
 """Drain jobs: apply a shard's queued events in batches, in order per ticket.
 
 One RQ job per shard at a time (a lock with a token guards it; a lapsed lock aborts the commit)
-takes up to ``batch_size`` stream entries, loads the states of their tickets in one MGET, runs
-the pure :func:`pipeline.process` for each event in the tool's time order, and commits states,
-timers, owner indexes, the outbox and the removal of the entries in one MULTI/EXEC. A crash
-before EXEC leaves the entries in the stream, so the next drain redoes the batch; a crash after
-leaves nothing to redo. Write-backs are then handed to RQ as jobs of their own.
+takes up to ``batch_size`` stream entries, loads the states and histories of their tickets in
+one MGET, places each ticket's events in its ordered history (:func:`history.advance`, which
+runs the pure :func:`pipeline.process` as of each event's own time), and commits states,
+histories, timers, owner indexes, the outbox and the removal of the entries in one MULTI/EXEC.
+A crash before EXEC leaves the entries in the stream, so the next drain redoes the batch; a
+crash after leaves nothing to redo. Write-backs are then handed to RQ as jobs of their own.
+
+Settle window: a ticket's events are evaluated once ``TCO_SETTLE_SECONDS`` have passed since
+the tool's timestamp (or their arrival, if earlier), so the deliveries of one moment, which
+tools send in any order, are evaluated together. Until then they stay in the stream and a wake
+timer brings a drain back; events that arrive already older than the window wait for nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
@@ -26,12 +32,13 @@ from .command import text
 from .errors import RulesError
 from .events import EventType, TicketEvent, load_event
 from .handover import AwayRecord
+from .history import History, advance
 from .pipeline import Step, process
 from .plan import Context, OwnershipOnly, Plan, Rulebook
 from .runtime import Runtime, current
 from .state import TicketState, new_state
-from .state_codec import decode, encode
-from .timers import TimerStore, from_epoch
+from .state_codec import decode, decode_history, encode, encode_history
+from .timers import WAKE, TimerStore, epoch, from_epoch
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,23 @@ TIME_BUDGET_S = 5.0  # then hand the shard to a fresh job so other shards get a 
 # KEYS: lock. ARGV: token. Delete the lock only if we still hold it.
 _UNLOCK_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS: stream, pending, timers. ARGV: last entry id read, wake member, wake at (epoch s, or
+# ''). Unless entries arrived after the last one read, lower the shard's pending flag and,
+# when events are held, set the wake timer, in one step with respect to ingest and the clock.
+_PAUSE_LUA = """
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last > 0 then
+  local lm, ls = string.match(last[1][1], '^(%d+)-(%d+)$')
+  local cm, cs = string.match(ARGV[1], '^(%d+)-(%d+)$')
+  if cm == nil then return 1 end
+  lm, ls, cm, cs = tonumber(lm), tonumber(ls), tonumber(cm), tonumber(cs)
+  if lm > cm or (lm == cm and ls > cs) then return 1 end
+end
+redis.call('DEL', KEYS[2])
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[3], 'LT', ARGV[3], ARGV[2]) end
 return 0
 """
 
@@ -57,14 +81,29 @@ class BatchResult:
     actions: int = 0
     unreadable: int = 0
     rule_failures: int = 0
+    late: int = 0
+    held: int = 0
 
 
 @dataclass
 class _Ticket:
     state: TicketState
     before: TicketState
+    history: History = field(default_factory=History)
     plan: Plan = field(default_factory=Plan)
     applied: int = 0
+
+
+@dataclass
+class _Hold:
+    """Tickets whose events wait for the settle window in this drain, and the next wake."""
+
+    tickets: set[str] = field(default_factory=set)
+    until: datetime | None = None
+
+    def add(self, tkey: str, at: datetime) -> None:
+        self.tickets.add(tkey)
+        self.until = at if self.until is None else min(self.until, at)
 
 
 def drain_shard(shard: int) -> dict[str, Any]:
@@ -79,6 +118,7 @@ class Drainer:
         self.timers = TimerStore(self.client, runtime.settings.shards)
         self.clock = clock or runtime.now
         self._unlock = self.client.register_script(_UNLOCK_LUA)
+        self._pause = self.client.register_script(_PAUSE_LUA)
 
     def drain(self, shard: int) -> dict[str, Any]:
         token = uuid.uuid4().hex
@@ -88,19 +128,21 @@ class Drainer:
         total = BatchResult()
         started = time.monotonic()
         handoff = False
+        hold = _Hold()
+        cursor = "-"  # entries up to here were read (held ones stay in the stream behind it)
         try:
             while True:
-                entries = self.client.xrange(keys.stream(shard), count=self.rt.settings.batch_size)
+                entries = self.client.xrange(
+                    keys.stream(shard), min=cursor, count=self.rt.settings.batch_size
+                )
                 if not entries:
-                    if self.rt.events.finish(shard):
+                    if self._paused(shard, cursor, hold):
                         break
                     continue
-                result = self.apply_batch(shard, entries, token)
-                total.entries += result.entries
-                total.events += result.events
-                total.actions += result.actions
-                total.unreadable += result.unreadable
-                total.rule_failures += result.rule_failures
+                cursor = "(" + text(entries[-1][0] or "")
+                result = self.apply_batch(shard, entries, token, hold)
+                for name, value in result.__dict__.items():
+                    setattr(total, name, getattr(total, name) + value)
                 self.client.pexpire(lock_key, LOCK_MS)
                 if time.monotonic() - started > TIME_BUDGET_S:
                     handoff = True  # let other shards' jobs run; a fresh job continues
@@ -117,26 +159,71 @@ class Drainer:
             dispatch_outbox(self.rt)
         return {"shard": shard, **total.__dict__}
 
+    def _paused(self, shard: int, cursor: str, hold: _Hold) -> bool:
+        """Stop when nothing arrived after ``cursor``: lower the flag, wake for held events."""
+        wake = f"{shard}|{WAKE}"
+        at = "" if hold.until is None else repr(epoch(hold.until))
+        stream, pending = keys.stream(shard), keys.pending(shard)
+        done = self._pause(keys=[stream, pending, keys.TIMERS], args=[cursor[1:], wake, at])
+        return int(done) == 0
+
     # --- one batch ------------------------------------------------------------------------
-    def apply_batch(self, shard: int, entries: list[Any], token: str) -> BatchResult:
+    def apply_batch(
+        self, shard: int, entries: list[Any], token: str, hold: _Hold | None = None
+    ) -> BatchResult:
+        hold = hold if hold is not None else _Hold()
         result = BatchResult(entries=len(entries))
-        per_ticket = self._decode(entries, result)
-        rules = self.rt.rules
+        decoded = self._decode(entries, result)
         now = self.clock()
+        per_ticket = self._settle(decoded, now, hold)
+        done = [eid for eid, tkey, _ in decoded if tkey is None or tkey not in hold.tickets]
+        result.held = len(entries) - len(done)
+        rules = self.rt.rules
         context = self._context(per_ticket)
         tickets = self._load(per_ticket)
         for tkey, events in per_ticket.items():
             item = tickets[tkey]
-            for event in sorted(events, key=lambda e: (e.at, e.key)):
-                step = self._process(item.state, event, rules, now, context, result)
-                _recount(context.workload, item.state, step.state)
-                item.state = step.state
-                item.plan.extend(step.plan)
-                item.applied += 1
-                result.events += 1
+
+            def decide(state: TicketState, event: TicketEvent) -> Step:
+                return self._process(state, event, rules, _as_of(event, now), context, result)
+
+            outcome = advance(item.state, item.history, events, decide, rules.ownership)
+            if outcome.folded:
+                log.warning(
+                    "%s: %d event(s) older than its kept history merged without rules",
+                    tkey,
+                    outcome.folded,
+                )
+            _recount(context.workload, item.state, outcome.state)
+            item.state, item.history, item.plan = outcome.state, outcome.history, outcome.plan
+            item.applied += len(events)
+            result.events += len(events)
+            result.late += outcome.late
             result.actions += len(item.plan.actions)
-        self._commit(shard, token, entries, tickets)
+        self._commit(shard, token, done, tickets)
         return result
+
+    def _settle(
+        self, decoded: list[tuple[Any, str | None, list[TicketEvent]]], now: datetime, hold: _Hold
+    ) -> dict[str, list[TicketEvent]]:
+        """The events of tickets out of their settle window; the others are held."""
+        window = timedelta(seconds=self.rt.settings.settle_seconds)
+        per_ticket: dict[str, list[TicketEvent]] = defaultdict(list)
+        ready_at: dict[str, datetime] = {}
+        for eid, tkey, events in decoded:
+            if tkey is None:
+                continue
+            per_ticket[tkey].extend(events)
+            arrived = from_epoch(int(text(eid).partition("-")[0]) / 1000)
+            for event in events:
+                if event.type is not EventType.TIMER_FIRED:  # due already: nothing to wait for
+                    at = min(event.at, arrived) + window
+                    ready_at[tkey] = max(ready_at.get(tkey, at), at)
+        for tkey, at in ready_at.items():
+            if tkey in hold.tickets or at > now:
+                hold.add(tkey, at)
+                del per_ticket[tkey]
+        return {k: v for k, v in per_ticket.items() if k not in hold.tickets}
 
     def _process(
         self,
@@ -159,7 +246,7 @@ class Drainer:
             result.rule_failures += 1
             log.error("rules failed on %s (%s): %s", event.ticket_key, event.key, exc)
             record = {
-                "at": now.isoformat(),
+                "at": self.clock().isoformat(),
                 "ticket": event.ticket_key,
                 "event": event.key,
                 "type": event.type.value,
@@ -172,29 +259,44 @@ class Drainer:
             pipe.execute()
             return process(state, event, OwnershipOnly(rules.ownership), now, context)
 
-    def _decode(self, entries: list[Any], result: BatchResult) -> dict[str, list[TicketEvent]]:
-        per_ticket: dict[str, list[TicketEvent]] = defaultdict(list)
-        for _id, fields in entries:
+    def _decode(
+        self, entries: list[Any], result: BatchResult
+    ) -> list[tuple[Any, str | None, list[TicketEvent]]]:
+        """Each entry's id, ticket (None: nothing to apply) and events."""
+        out: list[tuple[Any, str | None, list[TicketEvent]]] = []
+        for eid, fields in entries:
             try:
-                for event in _entry_events(fields):
-                    per_ticket[event.ticket_key].append(event)
+                events = _entry_events(fields)
             except Exception:
                 # A poison entry must not block the shard: log it and drop it with the batch.
-                log.exception("unreadable stream entry %r dropped", _id)
+                log.exception("unreadable stream entry %r dropped", eid)
                 result.unreadable += 1
-        return per_ticket
+                events = []
+            out.append((eid, events[0].ticket_key if events else None, events))
+        return out
 
     def _load(self, per_ticket: dict[str, list[TicketEvent]]) -> dict[str, _Ticket]:
         tkeys = list(per_ticket)
         names = [keys.ticket(*k.split(":", 1)) for k in tkeys]
+        names += [keys.history(*k.split(":", 1)) for k in tkeys]
         raws = self.client.mget(names) if names else []
         out: dict[str, _Ticket] = {}
-        for tkey, raw in zip(tkeys, raws, strict=True):
+        for i, tkey in enumerate(tkeys):
+            raw, raw_history = raws[i], raws[len(tkeys) + i]
             connector, _, ticket = tkey.partition(":")
             state = self._decode_state(tkey, raw) if raw is not None else None
+            history = self._decode_history(tkey, raw_history) if state is not None else History()
             state = state or new_state(connector, ticket)
-            out[tkey] = _Ticket(state=state, before=state)
+            out[tkey] = _Ticket(state=state, before=state, history=history)
         return out
+
+    def _decode_history(self, tkey: str, raw: bytes | str | None) -> History:
+        """An unreadable history only costs the ability to place late events before it."""
+        try:
+            return decode_history(raw)
+        except Exception:
+            log.exception("unreadable history for %s dropped; the ticket's state is kept", tkey)
+            return History()
 
     def _decode_state(self, tkey: str, raw: bytes | str) -> TicketState | None:
         """A state that cannot be read (e.g. written by an incompatible version) must not stall
@@ -222,9 +324,7 @@ class Drainer:
         away = {text(a): AwayRecord.from_json(v).as_away() for a, v in away_raw.items()}
         return Context(workload=workload, away=away)
 
-    def _commit(
-        self, shard: int, token: str, entries: list[Any], tickets: dict[str, _Ticket]
-    ) -> None:
+    def _commit(self, shard: int, token: str, done: list[Any], tickets: dict[str, _Ticket]) -> None:
         lock_key = keys.lock(shard)
         with self.client.pipeline(transaction=True) as pipe:
             try:
@@ -237,7 +337,8 @@ class Drainer:
                     self._stage_ticket(pipe, item)
                 for connector, applied in applied_per_connector(tickets).items():
                     telemetry.count(pipe, telemetry.EVENTS_APPLIED, applied, connector=connector)
-                pipe.xdel(keys.stream(shard), *[eid for eid, _ in entries])
+                if done:
+                    pipe.xdel(keys.stream(shard), *done)
                 pipe.execute()
             except redis.WatchError:
                 raise LockLost() from None
@@ -249,6 +350,7 @@ class Drainer:
         # (a reopen saves it again without an expiry).
         retain = None if state.is_open else self.rt.settings.retention_days * 86400
         pipe.set(keys.ticket(connector, ticket), encode(state), ex=retain)
+        pipe.set(keys.history(connector, ticket), encode_history(item.history), ex=retain)
         # The owner's list keeps resolved tickets awaiting confirmation; the workload counts
         # open ones only.
         old, new = _owner_if(before, before.is_owned_now), _owner_if(state, state.is_owned_now)
@@ -303,9 +405,18 @@ def _recount(workload: Any, before: TicketState, after: TicketState) -> None:
                 workload[key] = workload.get(key, 0) + delta
 
 
+def _as_of(event: TicketEvent, now: datetime) -> datetime:
+    """The time rules judge an event at: its own, so deadlines follow the tool's times and not
+    when the worker ran. A timer the clock fired late (the bridge was down) counts from now, so
+    a re-armed reminder is not fired again for every period missed."""
+    return max(event.at, now) if event.type is EventType.TIMER_FIRED else event.at
+
+
 def _entry_events(fields: dict[bytes, bytes]) -> list[TicketEvent]:
     """A stream entry holds either a delivery's events or a released timer."""
     if b"timer" in fields:
+        if text(fields[b"timer"]) == WAKE:
+            return []  # only woke the drain for held events
         connector, ticket, name = text(fields[b"timer"]).split("|", 2)
         due = from_epoch(fields[b"due"])
         return [

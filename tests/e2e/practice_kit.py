@@ -572,6 +572,7 @@ class Story:
         self, agent: str, backup: str | None = None, until: datetime | None = None
     ) -> list[str]:
         body = {"backup": backup, "until": until.isoformat() if until else None}
+        self.advance(timedelta(seconds=1))  # marked after what happened so far, not at its instant
         response = self.client.post(f"/agents/zendesk/{agent}/away", json=body)
         assert response.status_code == 202, response.json
         self.work()
@@ -579,6 +580,7 @@ class Story:
         return told
 
     def back(self, agent: str) -> list[str]:
+        self.advance(timedelta(seconds=1))
         response = self.client.delete(f"/agents/zendesk/{agent}/away")
         assert response.status_code == 202, response.json
         self.work()

@@ -1,0 +1,164 @@
+"""Order-independent outcomes through the real drain jobs on Redis (issue 9.1): the settle
+window, late events placed in the history, and deadlines from the tool's own times."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from order_kit import ALICE, BURST, GOOD_NOTE, T0, comment, created, in_order, lives
+from rq import SimpleWorker
+
+from tco_bridge import keys
+from tco_bridge.actions import Action
+from tco_bridge.clock import Clock
+from tco_bridge.events import TicketEvent, dump_event
+from tco_bridge.rules import load_rules
+from tco_bridge.state import TicketState
+from tco_bridge.state_codec import decode
+from tco_bridge.timers import WAKE, epoch
+
+RULES = load_rules(Path(__file__).resolve().parents[2] / "rules" / "default.yaml")
+WINDOW = timedelta(seconds=3)
+BUDGET = settings(
+    max_examples=12,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+class Bridge:
+    """A runtime on a virtual clock whose write-backs stay in the outbox, to be read."""
+
+    def __init__(self, rt: Any) -> None:
+        self.rt = rt
+        self.now = T0
+        rt.now = lambda: self.now
+        self.sent = 0
+
+    def deliver(self, event: TicketEvent) -> None:
+        self.sent += 1
+        delivery = f"{event.key}-{self.sent}"
+        self.rt.events.push(event.connector, delivery, event.ticket_key, [dump_event(event)], "t")
+        self.work()
+
+    def work(self) -> None:
+        rt = self.rt
+        SimpleWorker([rt.queue], connection=rt.redis, serializer=rt.queue.serializer).work(
+            burst=True, with_scheduler=False
+        )
+
+    def tick(self) -> None:
+        Clock(self.rt).tick()
+        self.work()
+
+    def state(self) -> TicketState | None:
+        raw = self.rt.redis.get(keys.ticket("sandbox", "T-1"))
+        return decode(raw) if raw else None
+
+    def writes(self) -> list[Action]:
+        groups = [json.loads(g) for g in self.rt.redis.lrange(keys.OUTBOX, 0, -1)]
+        return [Action.from_json(a) for g in groups for a in g["actions"]]
+
+    def timers(self) -> dict[str, float]:
+        found = self.rt.redis.zrange(keys.TIMERS, 0, -1, withscores=True)
+        prefix = "|sandbox|T-1|"
+        return {m.decode().split(prefix)[1]: s for m, s in found if prefix in m.decode()}
+
+    def waiting(self) -> int:
+        shard = keys.shard_of("sandbox:T-1", self.rt.settings.shards)
+        return int(self.rt.redis.xlen(keys.stream(shard)))
+
+
+@pytest.fixture
+def bridge(make_runtime: Any, monkeypatch: pytest.MonkeyPatch) -> Bridge:
+    monkeypatch.setattr("tco_bridge.writeback.dispatch_outbox", lambda rt: 0)
+    return Bridge(make_runtime(TCO_SETTLE_SECONDS="3"))
+
+
+def latest(events: list[TicketEvent]) -> datetime:
+    return max(e.at for e in events)
+
+
+@BUDGET
+@given(st.data())
+def test_deliveries_inside_the_window_in_any_order_give_the_in_order_outcome(
+    bridge: Bridge, redis_client: redis.Redis, data: st.DataObject
+) -> None:
+    redis_client.flushdb()
+    events = data.draw(lives(max_steps=5, gaps=BURST))  # one update's deliveries
+    bridge.now = latest(events)  # each delivery lands at once: fresh
+    for event in data.draw(st.permutations(events)):
+        bridge.deliver(event)  # a drain runs after each one, and holds the ticket
+    assert bridge.state() is None and bridge.waiting() == len(events)
+    bridge.now = latest(events) + WINDOW
+    bridge.tick()  # the wake timer brings the drain back
+    reference = in_order(RULES, events)
+    assert bridge.state() == reference.state
+    assert bridge.writes() == reference.writes
+    assert bridge.timers() == {n: epoch(d) for n, d in reference.state.timers.items()}
+    assert bridge.waiting() == 0
+
+
+@BUDGET
+@given(st.data())
+def test_deliveries_past_the_window_give_the_same_state_and_no_doubled_write(
+    bridge: Bridge, redis_client: redis.Redis, data: st.DataObject
+) -> None:
+    redis_client.flushdb()
+    events = data.draw(lives(max_steps=5))
+    bridge.now = latest(events) + WINDOW  # each one is evaluated as soon as it lands
+    for event in data.draw(st.permutations(events)):
+        bridge.deliver(event)
+        assert bridge.waiting() == 0
+    reference = in_order(RULES, events)
+    assert bridge.state() == reference.state
+    ids = [a.id for a in bridge.writes()]
+    assert len(ids) == len(set(ids))
+    assert bridge.timers() == {n: epoch(d) for n, d in reference.state.timers.items()}
+
+
+def test_an_old_delivery_on_a_quiet_stream_waits_for_nothing(bridge: Bridge) -> None:
+    bridge.now = T0 + WINDOW
+    bridge.deliver(created(T0))
+    state = bridge.state()
+    assert state is not None and state.seen == ("e00",)
+    assert bridge.waiting() == 0
+
+
+def test_a_fresh_burst_waits_out_the_window_once_then_is_evaluated_together(
+    bridge: Bridge, redis_client: redis.Redis
+) -> None:
+    reply = comment(T0 + timedelta(seconds=1), "e01", ALICE, "Hello Carol, we are on it.")
+    bridge.now = T0 + timedelta(seconds=1)
+    bridge.deliver(reply)  # the reply overtook the ticket's creation
+    shard = keys.shard_of("sandbox:T-1", bridge.rt.settings.shards)
+    assert not redis_client.exists(keys.pending(shard))  # the drain is done, not spinning
+    wake = redis_client.zscore(keys.TIMERS, f"{shard}|{WAKE}")
+    assert wake == epoch(reply.at + WINDOW)
+    bridge.deliver(created(T0))
+    bridge.now = reply.at + WINDOW - timedelta(milliseconds=1)
+    bridge.tick()
+    assert bridge.state() is None  # not yet
+    bridge.now = reply.at + WINDOW
+    bridge.tick()
+    state = bridge.state()
+    assert state is not None and state.owner is not None and state.owner.id == "alice"
+    assert [a.rule for a in bridge.writes()] == ["owner-assigned", "owner-mirror"]
+    assert bridge.waiting() == 0
+
+
+def test_deadlines_do_not_depend_on_when_the_worker_runs(bridge: Bridge) -> None:
+    events = [created(T0), comment(T0 + timedelta(minutes=5), "e01", ALICE, GOOD_NOTE)]
+    bridge.now = T0 + timedelta(hours=6)  # the worker was down for hours
+    for event in events:
+        bridge.deliver(event)
+    assert bridge.timers() == {n: epoch(d) for n, d in in_order(RULES, events).state.timers.items()}
