@@ -15,16 +15,16 @@ has evaluated and what each one decided (marks, timers, owner change, action ids
   actions that were already written are never written again; what the late event changed is
   written once.
 
-Everything here is pure: the caller passes how an event is decided (``Decide``). Only the
+Everything here is pure: the caller passes how an event is decided (``Decide``). About the
 last :data:`KEEP` events are kept; older ones are folded into ``base``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .events import TicketEvent
 from .ownership import OwnershipPolicy
@@ -32,7 +32,8 @@ from .pipeline import Step, process
 from .plan import Context, OwnerChange, OwnershipOnly, Plan
 from .state import TicketState, new_state
 
-#: Events kept per ticket; once more are held, the oldest :data:`FOLD` go into ``base``.
+#: Events kept per ticket: up to KEEP + FOLD, then the oldest go into ``base`` down to
+#: KEEP - FOLD (the fold decodes the kept events, so it runs once every few batches).
 KEEP = 50
 FOLD = 10
 
@@ -70,18 +71,51 @@ class Entry:
         )
 
 
+class Kept(Protocol):
+    """A ticket's history as stored: the fast path reads only its keys, last order and size;
+    ``load`` decodes every event (a late event needs them)."""
+
+    def keys(self) -> set[str]: ...
+
+    def last(self) -> Order | None: ...
+
+    def size(self) -> int: ...
+
+    def has_base(self) -> bool: ...
+
+    def load(self) -> History | None:
+        """Every kept event decoded; None when they cannot be read."""
+
+
 @dataclass(frozen=True, slots=True)
 class History:
     entries: tuple[Entry, ...] = ()
     #: The state before ``entries[0]``; None means a new ticket.
     base: TicketState | None = None
 
+    def keys(self) -> set[str]:
+        return {e.event.key for e in self.entries}
+
+    def last(self) -> Order | None:
+        return self.entries[-1].order if self.entries else None
+
+    def size(self) -> int:
+        return len(self.entries)
+
+    def has_base(self) -> bool:
+        return self.base is not None
+
+    def load(self) -> History:
+        return self
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     state: TicketState
-    history: History
     plan: Plan
+    #: The whole history when it was rebuilt, else None and ``appended`` holds what to add.
+    history: History | None = None
+    appended: tuple[Entry, ...] = ()
     #: Events placed before ones already evaluated, and later events evaluated again.
     late: int = 0
     replayed: int = 0
@@ -110,43 +144,46 @@ def replay(state: TicketState, entry: Entry, policy: OwnershipPolicy) -> TicketS
 
 def advance(
     state: TicketState,
-    history: History,
+    kept: Kept,
     events: Iterable[TicketEvent],
     decide: Decide,
     policy: OwnershipPolicy,
 ) -> Outcome:
     """Place ``events`` in the ticket's history and evaluate what they change."""
-    known = {e.event.key for e in history.entries}
+    known = kept.keys()
     fresh: dict[str, TicketEvent] = {}
     for event in events:
         if event.key not in known:
             fresh.setdefault(event.key, event)
     new = sorted(fresh.values(), key=order)
     if not new:
-        return Outcome(state, history, Plan())
-    if not history.entries and history.base is None and state.seen:
-        history = History(base=state)  # a ticket saved before histories were kept
-    entries = history.entries
-    if not entries or order(new[0]) > entries[-1].order:
-        return _append(state, history, new, decide, policy)
+        return Outcome(state, Plan())
+    last = kept.last()
+    legacy = last is None and not kept.has_base() and bool(state.seen)
+    in_order = not legacy and (last is None or order(new[0]) > last)
+    if in_order and kept.size() + len(new) <= KEEP + FOLD:
+        return _extend(state, new, decide)  # the common case: nothing to decode
+    # A ticket saved before histories were kept, or whose history cannot be read, starts one
+    # from its state: events older than that state are merged without rules.
+    history = None if legacy else kept.load()
+    if history is None:
+        legacy, history = True, History(base=state)
+    if in_order or legacy:
+        grown = _extend(state, new, decide)
+        entries = (*history.entries, *grown.appended)
+        return replace(grown, history=_trim(History(entries, history.base), policy), appended=())
     return _rewind(history, new, decide, policy)
 
 
-def _append(
-    state: TicketState,
-    history: History,
-    new: list[TicketEvent],
-    decide: Decide,
-    policy: OwnershipPolicy,
-) -> Outcome:
+def _extend(state: TicketState, new: list[TicketEvent], decide: Decide) -> Outcome:
     plan = Plan()
-    entries = list(history.entries)
+    appended = []
     for event in new:
         step = decide(state, event)
         state = step.state
-        entries.append(_entry(event, step.plan, ()))
+        appended.append(_entry(event, step.plan, ()))
         plan.extend(step.plan)
-    return Outcome(state, _trim(History(tuple(entries), history.base), policy), plan)
+    return Outcome(state, plan, appended=tuple(appended))
 
 
 def _rewind(
@@ -179,9 +216,8 @@ def _rewind(
         step.plan.actions[:] = [a for a in step.plan.actions if a.id not in written]
         plan.extend(step.plan)
         out.append(_entry(event, step.plan, sent))
-    late = len(new)
     trimmed = _trim(History(tuple(out), base), policy)
-    return Outcome(state, trimmed, plan, late, len(earlier), len(too_old))
+    return Outcome(state, plan, trimmed, (), len(new), len(earlier), len(too_old))
 
 
 def _entry(event: TicketEvent, plan: Plan, sent: tuple[str, ...]) -> Entry:

@@ -7,14 +7,19 @@ ticket per batch, and this is several times faster while staying explicit about 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from .events import dump_event, load_event
-from .history import Entry, History
+from . import jsonbody
+from .events import dump_event, load_event, utc
+from .history import Entry, History, Order
 from .ownership import OwnerTrigger
 from .plan import OwnerChange
 from .state import Candidate, Change, Owner, TicketState
+
+log = logging.getLogger(__name__)
 
 
 def _t(dt: datetime | None) -> str | None:
@@ -119,23 +124,68 @@ def decode(raw: str | bytes) -> TicketState:
 # --- a ticket's ordered history (history.History) ----------------------------------------
 
 
-def encode_history(history: History) -> str:
-    data = {
-        "base": json.loads(encode(history.base)) if history.base is not None else None,
-        "entries": [_entry(e) for e in history.entries],
-    }
-    return json.dumps(data, separators=(",", ":"))
+class StoredHistory:
+    """A history as read from Redis: parsed JSON, turned into events only when a late event
+    needs them (``load``). An in-order batch only reads the keys and the last order, and
+    appends; decoding every kept event on each batch would cost more than the rules."""
+
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        self.data: dict[str, Any] = data if data is not None else {"base": None, "entries": []}
+
+    @classmethod
+    def parse(cls, raw: str | bytes | None) -> StoredHistory:
+        return cls(jsonbody.loads(raw) if raw is not None else None)
+
+    @classmethod
+    def of(cls, history: History) -> StoredHistory:
+        base = history.base
+        return cls(
+            {
+                "base": json.loads(encode(base)) if base is not None else None,
+                "entries": [_entry(e) for e in history.entries],
+            }
+        )
+
+    def keys(self) -> set[str]:
+        return {e["e"]["key"] for e in self.data["entries"]}
+
+    def last(self) -> Order | None:
+        entries = self.data["entries"]
+        if not entries:
+            return None
+        event = entries[-1]["e"]
+        return (utc(datetime.fromisoformat(event["at"])), event["key"])
+
+    def size(self) -> int:
+        return len(self.data["entries"])
+
+    def has_base(self) -> bool:
+        return self.data.get("base") is not None
+
+    def load(self) -> History | None:
+        base = self.data.get("base")
+        try:
+            return History(
+                entries=tuple(_unentry(e) for e in self.data["entries"]),
+                base=decode(json.dumps(base)) if base is not None else None,
+            )
+        except Exception:
+            log.exception("a ticket's history cannot be read; it starts again from its state")
+            return None
+
+    def append(self, entries: Iterable[Entry]) -> None:
+        self.data["entries"].extend(_entry(e) for e in entries)
+
+    def dumps(self) -> bytes:
+        return jsonbody.dumps(self.data)
 
 
-def decode_history(raw: str | bytes | None) -> History:
-    if raw is None:
-        return History()
-    d = json.loads(raw)
-    base = d.get("base")
-    return History(
-        entries=tuple(_unentry(e) for e in d.get("entries", [])),
-        base=decode(json.dumps(base)) if base is not None else None,
-    )
+def encode_history(history: History) -> bytes:
+    return StoredHistory.of(history).dumps()
+
+
+def decode_history(raw: str | bytes | None) -> History | None:
+    return StoredHistory.parse(raw).load()
 
 
 def _entry(e: Entry) -> dict[str, Any]:

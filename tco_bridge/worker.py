@@ -32,12 +32,12 @@ from .command import text
 from .errors import RulesError
 from .events import EventType, TicketEvent, load_event
 from .handover import AwayRecord
-from .history import History, advance
+from .history import advance
 from .pipeline import Step, process
 from .plan import Context, OwnershipOnly, Plan, Rulebook
 from .runtime import Runtime, current
 from .state import TicketState, new_state
-from .state_codec import decode, decode_history, encode, encode_history
+from .state_codec import StoredHistory, decode, encode
 from .timers import WAKE, TimerStore, epoch, from_epoch
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class BatchResult:
 class _Ticket:
     state: TicketState
     before: TicketState
-    history: History = field(default_factory=History)
+    history: StoredHistory = field(default_factory=StoredHistory)
     plan: Plan = field(default_factory=Plan)
     applied: int = 0
 
@@ -195,7 +195,10 @@ class Drainer:
                     outcome.folded,
                 )
             _recount(context.workload, item.state, outcome.state)
-            item.state, item.history, item.plan = outcome.state, outcome.history, outcome.plan
+            item.state, item.plan = outcome.state, outcome.plan
+            if outcome.history is not None:
+                item.history = StoredHistory.of(outcome.history)
+            item.history.append(outcome.appended)
             item.applied += len(events)
             result.events += len(events)
             result.late += outcome.late
@@ -285,18 +288,21 @@ class Drainer:
             raw, raw_history = raws[i], raws[len(tkeys) + i]
             connector, _, ticket = tkey.partition(":")
             state = self._decode_state(tkey, raw) if raw is not None else None
-            history = self._decode_history(tkey, raw_history) if state is not None else History()
+            history = self._decode_history(tkey, raw_history) if state is not None else None
+            history = history or StoredHistory()
             state = state or new_state(connector, ticket)
             out[tkey] = _Ticket(state=state, before=state, history=history)
         return out
 
-    def _decode_history(self, tkey: str, raw: bytes | str | None) -> History:
+    def _decode_history(self, tkey: str, raw: bytes | str | None) -> StoredHistory | None:
         """An unreadable history only costs the ability to place late events before it."""
         try:
-            return decode_history(raw)
+            history = StoredHistory.parse(raw)
+            history.keys(), history.last()  # what every batch reads must be readable
+            return history
         except Exception:
             log.exception("unreadable history for %s dropped; the ticket's state is kept", tkey)
-            return History()
+            return None
 
     def _decode_state(self, tkey: str, raw: bytes | str) -> TicketState | None:
         """A state that cannot be read (e.g. written by an incompatible version) must not stall
@@ -350,7 +356,7 @@ class Drainer:
         # (a reopen saves it again without an expiry).
         retain = None if state.is_open else self.rt.settings.retention_days * 86400
         pipe.set(keys.ticket(connector, ticket), encode(state), ex=retain)
-        pipe.set(keys.history(connector, ticket), encode_history(item.history), ex=retain)
+        pipe.set(keys.history(connector, ticket), item.history.dumps(), ex=retain)
         # The owner's list keeps resolved tickets awaiting confirmation; the workload counts
         # open ones only.
         old, new = _owner_if(before, before.is_owned_now), _owner_if(state, state.is_owned_now)

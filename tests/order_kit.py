@@ -120,7 +120,9 @@ def run(rules: Rulebook, batches: Iterable[Sequence[TicketEvent]]) -> Run:
     out = Run(new_state(CONNECTOR, TICKET), History(), [])
     for batch in batches:
         step = advance(out.state, out.history, batch, decide, rules.ownership)
-        out.state, out.history = step.state, step.history
+        history = step.history or out.history
+        out.state = step.state
+        out.history = History((*history.entries, *step.appended), history.base)
         out.writes.extend(step.plan.actions)
     return out
 

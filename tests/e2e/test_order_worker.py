@@ -12,7 +12,7 @@ import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from order_kit import ALICE, BURST, GOOD_NOTE, T0, comment, created, in_order, lives
+from order_kit import ALICE, BURST, CAROL, GOOD_NOTE, T0, comment, created, in_order, lives
 from rq import SimpleWorker
 
 from tco_bridge import keys
@@ -162,3 +162,24 @@ def test_deadlines_do_not_depend_on_when_the_worker_runs(bridge: Bridge) -> None
     for event in events:
         bridge.deliver(event)
     assert bridge.timers() == {n: epoch(d) for n, d in in_order(RULES, events).state.timers.items()}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b'{"base": null, "entries": [{"e": {"key": "x", "at": "2026-01-01T00:00:00+00:00"}}]}',
+    ],
+)
+def test_an_unreadable_history_costs_only_the_placing_of_late_events(
+    bridge: Bridge, redis_client: redis.Redis, raw: bytes
+) -> None:
+    bridge.now = T0 + timedelta(hours=1)
+    bridge.deliver(created(T0))
+    bridge.deliver(comment(T0 + timedelta(minutes=10), "e02", ALICE, "Hello Carol."))
+    redis_client.set(keys.history("sandbox", "T-1"), raw)
+    bridge.deliver(comment(T0 + timedelta(minutes=5), "e01", CAROL, "More details."))
+    state = bridge.state()
+    assert state is not None and "e01" in state.seen
+    assert state.owner is not None and state.owner.id == "alice"
+    assert bridge.waiting() == 0
