@@ -32,16 +32,6 @@ end
 return 1
 """
 
-# KEYS: stream, pending. Lower the pending flag only if the stream is empty, atomically with
-# respect to ingest, so an event can never be left behind without a drain job.
-_FINISH_LUA = """
-if redis.call('XLEN', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[2])
-  return 0
-end
-return 1
-"""
-
 PENDING_TTL = 120  # seconds; a crashed drain job's flag lapses and the clock re-queues
 
 
@@ -58,7 +48,6 @@ class EventQueue:
         self.queue = queue
         self.shards = shards
         self.dedupe_ttl = dedupe_ttl
-        self._finish = client.register_script(_FINISH_LUA)
         self._local = threading.local()
 
     def _ingest(self, keys_: list[str], args: list[Any]) -> Any:
@@ -116,10 +105,6 @@ class EventQueue:
             result_ttl=0,
             failure_ttl=7 * 24 * 3600,
         )
-
-    def finish(self, shard: int) -> bool:
-        """Lower the shard's pending flag; False when events arrived meanwhile (keep going)."""
-        return int(self._finish(keys=[keys.stream(shard), keys.pending(shard)])) == 0
 
     def kick_stalled(self) -> list[int]:
         """Queue a drain job for every shard holding events with no flag up (crash recovery)."""
