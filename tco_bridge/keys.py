@@ -13,6 +13,9 @@ tco:away                            agents marked away (hash agent → JSON)
 tco:heartbeat:<role>                last time a worker/clock was alive (epoch s)
 tco:held:<connector>:<ticket>       write-backs waiting for a write limit (held.py)
 tco:metrics                         worker and clock counters for /metrics (telemetry.py)
+tco:timeline:<connector>:<ticket>   a ticket's explained history (list of JSON, ``timeline``)
+tco:users                           console users (hash, ``users``)
+tco:console:secret                  the console's cookie-signing key (``web.signin``)
 """
 
 from __future__ import annotations

@@ -53,6 +53,8 @@ class Plan:
     owner_change: OwnerChange | None = None
     #: Human-readable lines: why each rule fired (simulate and logs show them).
     notes: list[str] = field(default_factory=list)
+    #: Per timer set: how its deadline was computed ("from 09:12 + 4bh on office = 13:12").
+    timer_notes: dict[str, str] = field(default_factory=dict)
 
     def extend(self, other: Plan) -> None:
         self.actions.extend(other.actions)
@@ -63,6 +65,7 @@ class Plan:
         self.marks.update(other.marks)
         self.owner_change = other.owner_change or self.owner_change
         self.notes.extend(other.notes)
+        self.timer_notes.update(other.timer_notes)
 
 
 class Rulebook(Protocol):

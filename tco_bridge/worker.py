@@ -27,7 +27,7 @@ from typing import Any
 
 import redis
 
-from . import keys, telemetry
+from . import keys, telemetry, timeline
 from .command import text
 from .errors import RulesError
 from .events import EventType, TicketEvent, load_event
@@ -92,6 +92,7 @@ class _Ticket:
     history: StoredHistory = field(default_factory=StoredHistory)
     plan: Plan = field(default_factory=Plan)
     applied: int = 0
+    timeline: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -184,8 +185,16 @@ class Drainer:
         for tkey, events in per_ticket.items():
             item = tickets[tkey]
 
-            def decide(state: TicketState, event: TicketEvent) -> Step:
-                return self._process(state, event, rules, _as_of(event, now), context, result)
+            fresh = {e.key for e in events}
+
+            def decide(
+                state: TicketState, event: TicketEvent, item: _Ticket = item, fresh: Any = fresh
+            ) -> Step:
+                step = self._process(state, event, rules, _as_of(event, now), context, result)
+                if event.key in fresh and step.state is not state:  # explained once, if new
+                    entry = timeline.event_entry(event, state, step.state, step.plan, now)
+                    item.timeline.append(entry)
+                return step
 
             outcome = advance(item.state, item.history, events, decide, rules.ownership)
             if outcome.folded:
@@ -357,6 +366,7 @@ class Drainer:
         retain = None if state.is_open else self.rt.settings.retention_days * 86400
         pipe.set(keys.ticket(connector, ticket), encode(state), ex=retain)
         pipe.set(keys.history(connector, ticket), item.history.dumps(), ex=retain)
+        timeline.stage(pipe, connector, ticket, item.timeline, retain, like_state=True)
         # The owner's list keeps resolved tickets awaiting confirmation; the workload counts
         # open ones only.
         old, new = _owner_if(before, before.is_owned_now), _owner_if(state, state.is_owned_now)

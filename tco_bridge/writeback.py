@@ -57,7 +57,7 @@ from typing import Any
 
 from rq.exceptions import DuplicateJobError
 
-from . import failed, held, keys, telemetry
+from . import failed, held, keys, telemetry, timeline
 from .actions import Action
 from .connector import Connector, Outcome
 from .errors import ConfigError, RetryableApiError, TicketApiError, UnknownConnector
@@ -281,14 +281,25 @@ class _Writer:
         by_id = {a.id: a for a in chunk}
         ok = [o for o in outcomes if o.ok and o.action_id in by_id]
         pipe = self.client.pipeline(transaction=False)
+        now = self.rt.now()
         for outcome in ok:
             pipe.set(done_key(outcome.action_id), 1, ex=DONE_TTL)
             pipe.delete(tried_key(outcome.action_id))
+        written = [
+            timeline.write_entry(
+                by_id[o.action_id],
+                "skipped" if o.skipped else "performed",
+                now,
+                self._clean(o.detail),
+            )
+            for o in ok
+        ]
+        timeline.stage(pipe, g.connector, g.ticket, written)
         pipe.execute()
         for outcome in ok:
             g.done.append(outcome.action_id)
             action = by_id[outcome.action_id]
-            self._count(action, "skipped" if outcome.skipped else "performed")
+            self._count(action, _result(outcome))
             log.info(
                 "%s %s on %s:%s (rule %s): %s",
                 "skipped" if outcome.skipped else "performed",
@@ -382,6 +393,8 @@ class _Writer:
             error=error,
             first_failed=g.first_failed,
         )
+        parked = [timeline.write_entry(a, "parked", self.rt.now(), record.message) for a in left]
+        timeline.stage(self.client, g.connector, g.ticket, parked)
         for action in left:
             self._count(action, "parked")
         log.error(
@@ -444,6 +457,10 @@ class _Writer:
 
     def _clean(self, text: str) -> str:
         return failed.redact(text, self.secrets)
+
+
+def _result(outcome: Outcome) -> str:
+    return "skipped" if outcome.skipped else "performed"
 
 
 def retry_delay(attempt: int, retry_after: float | None) -> float:

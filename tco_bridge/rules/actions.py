@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..actions import Action, ActionKind, TaskSpec, action_id
 from ..events import EventType, Status
 from ..plan import OwnerChange, Plan
+from .calendar import BusinessCalendar
 from .durations import Duration
 from .model import ANCHORS, Definitions, DurationSpec, Facts, PerPriority
 from .templates import TemplateProblem, Text, compile_template, render
@@ -375,10 +376,20 @@ def _set_timer(src: Source, node: Node, lib: Library) -> Run | None:
             return due
 
         due = due_from(start)
+        how = f"{anchor} {_local(start, calendar)} + {duration.text}"
+        if duration.business and calendar is not None:
+            how += f" of business time ({calendar_name or defs.default_calendar} hours)"
+        if before is not None:
+            how += f" - {_pick(before, f).text}"
+        how += f" = {_local(due, calendar)}"
         if due <= f.now:
-            due = _late_due(f, name, due, due_from)
+            late = _late_due(f, name, due, due_from)
+            if late != due:
+                how += f", already past: due {_local(late, calendar)}"
+            due = late
         emit.plan.timers_cleared.discard(name)
         emit.plan.timers_set[name] = due
+        emit.plan.timer_notes[name] = how
         emit.due = due
 
     return run
@@ -399,6 +410,11 @@ def _late_due(
     if f.event.type is EventType.TIMER_FIRED or f.state.timers_fired.get(name):
         return due_from(f.now)
     return due
+
+
+def _local(at: datetime, calendar: BusinessCalendar | None) -> str:
+    """A moment in the calendar's time zone (UTC without one), for deadline explanations."""
+    return at.astimezone(calendar.tz if calendar else UTC).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
 def _durations(spec: DurationSpec | None) -> list[Duration]:
