@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench venv clean reset
+.PHONY: run demo test lint bench venv clean reset
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -21,6 +21,13 @@ venv: $(STAMP)
 
 run: venv
 	$(BIN)/tco-bridge run
+
+# The five-minute first experience: a fresh sandbox under data/demo and the bridge's clock at
+# 60x (a minute is an hour). Open http://127.0.0.1:8000/console/sandbox and sign in as admin
+# with the token in data/demo/admin.token.
+demo: venv
+	rm -rf data/demo
+	TCO_DATA_DIR=data/demo $(BIN)/tco-bridge run --demo 60
 
 test: venv lint
 	$(BIN)/python -m pytest

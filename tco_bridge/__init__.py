@@ -7,12 +7,13 @@ Where things live, following one event from the ticket tool and back:
   state and ``apply``), ``plan`` (what rules return), ``rules/`` (the YAML rule engine),
   ``pipeline`` (one event in: new state and a plan out), ``history`` (a ticket's events in
   the tool's order; late ones evaluated at their place), ``actions`` (write-backs as data),
-  ``metrics`` and ``views`` (read models), ``simulate`` (the core on a virtual clock);
-* the edges: ``web/`` (Flask: webhooks, read and agents APIs, health, /metrics),
-  ``receiver`` (verify, parse, dedupe, queue), ``queueing`` (one Redis round trip per
-  delivery), ``worker`` (drain jobs), ``timers`` and ``clock``, ``writeback``, ``ratelimit``
-  and ``failed`` (write-back jobs), ``held`` (write-backs waiting for a write limit, shown on
-  the ticket), ``handover``, ``reconcile``, ``ticket_store``;
+  ``metrics``, ``team_metrics``, ``watch`` and ``views`` (read models), ``timeline`` (a
+  ticket's explained history), ``simulate`` (the core on a virtual clock);
+* the edges: ``web/`` (Flask: webhooks, read and agents APIs, health, /metrics, ``signin``
+  and the ``console/`` pages), ``receiver`` (verify, parse, dedupe, queue), ``queueing`` (one
+  Redis round trip per delivery), ``worker`` (drain jobs), ``timers`` and ``clock``,
+  ``writeback``, ``ratelimit`` and ``failed`` (write-back jobs), ``held`` (write-backs waiting
+  for a write limit, shown on the ticket), ``handover``, ``reconcile``, ``ticket_store``;
 * the contracts: ``connector`` (the Connector protocol and discovery), ``retry`` (the shared
   retry table), ``conformance`` (the kit every connector passes), ``errors`` (one root);
 * process plumbing: ``config`` (settings, read once), ``runtime`` (what a process holds),
@@ -20,7 +21,8 @@ Where things live, following one event from the ticket tool and back:
   (``make run``'s data folder: where commands find the private Redis, reset), ``cli`` and
   ``command`` (what every subcommand shares, one-line failures), ``telemetry`` (worker and
   clock counters kept in Redis) and ``prometheus`` (``/metrics``: multiprocess web counters,
-  Redis facts at scrape time), ``gunicorn_conf``.
+  Redis facts at scrape time), ``gunicorn_conf``, ``users`` (console users and roles),
+  ``democlock`` (the fast clock of ``make demo``).
 """
 
 __version__ = "0.1.0"

@@ -72,7 +72,14 @@ def web(workers: int, host: str | None) -> None:
 
 @main.command()
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None)
-def run(data_dir: Path | None) -> None:
+@click.option(
+    "--demo",
+    "demo_speed",
+    type=float,
+    default=None,
+    help="run the bridge's clock this many times faster (60: a minute is an hour)",
+)
+def run(data_dir: Path | None, demo_speed: float | None) -> None:
     """Run web, worker and clock together, with a private Redis when REDIS_URL is unset."""
     from honcho.manager import Manager
 
@@ -91,6 +98,8 @@ def run(data_dir: Path | None) -> None:
         log.info("private Redis on %s (data in %s)", server.url, data / "redis")
     env.setdefault("TCO_DATA_DIR", str(data))
     env.setdefault("TCO_SANDBOX_DB", str(data / "sandbox.sqlite"))
+    if demo_speed:
+        env.update(demo_env(Settings.from_env(env), demo_speed))
     try:
         # fail fast on bad settings, before forking three: Redis first, then the rules
         probe = redis.Redis.from_url(env["REDIS_URL"])
@@ -98,11 +107,12 @@ def run(data_dir: Path | None) -> None:
             check_redis(probe, env["REDIS_URL"])
         finally:
             probe.close()
-        Runtime.build(Settings.from_env(env))
+        rt = Runtime.build(Settings.from_env(env))
     except BaseException:
         if server is not None:
             server.stop()
         raise
+    first_admin(rt, data)
     if server is not None:
         # where `tco-bridge metrics`, `failed list`... find this bridge with REDIS_URL unset
         publish_url(data, server.url)
@@ -118,6 +128,47 @@ def run(data_dir: Path | None) -> None:
             withdraw_url(data, server.url)
             server.stop()
     sys.exit(manager.returncode)
+
+
+def demo_env(settings: Settings, speed: float) -> dict[str, str]:
+    """The demo clock's settings: ``speed``× real time, from the next opening of the rules'
+    default business calendar (so business-hour targets pass at the same pace)."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from .democlock import DemoClock
+
+    now = datetime.now(UTC)
+    start = now
+    calendar = _default_calendar(settings)
+    if calendar is not None:
+        midnight = datetime.combine(now.astimezone(calendar.tz).date(), time(), calendar.tz)
+        start = calendar.next_open(midnight + timedelta(days=1)).astimezone(UTC)
+    clock = DemoClock(speed, now.timestamp(), start)
+    log.info("demo clock: %gx real time, the bridge's time starts at %s", speed, start)
+    return {"TCO_DEMO_SPEED": f"{speed:g}", "TCO_DEMO_START": clock.pinned}
+
+
+def _default_calendar(settings: Settings) -> Any:
+    from .rules_source import RulesSource
+
+    defs = getattr(RulesSource(settings.rules_path).current(), "defs", None)
+    return defs.calendar(None) if defs is not None else None
+
+
+def first_admin(rt: Runtime, data: Path) -> None:
+    """With no console user yet, create ``admin`` and leave its token in ``data/admin.token``
+    (readable by this account only), so the first sign-in needs no extra step."""
+    from .users import add_user, all_users
+
+    if all_users(rt.redis):
+        return
+    token = add_user(rt.redis, "admin", "admin")
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / "admin.token"
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    url = f"http://{rt.settings.host}:{rt.settings.port}/login"
+    log.info("console: sign in at %s as admin with the token in %s", url, path)
 
 
 @main.command()
@@ -153,17 +204,28 @@ def reconcile(names: tuple[str, ...], as_json: bool) -> None:
 @click.option("--by", type=click.Choice(["owner", "team"]), default="owner", show_default=True)
 @click.option("--connector", default=None, help="only this connector")
 @click.option("--json", "as_json", is_flag=True, help="print JSON rows")
-def metrics(by: str, connector: str | None, as_json: bool) -> None:
+@click.option("--csv", "as_csv", is_flag=True, help="print CSV")
+@click.option("--from", "start", default=None, help="tickets created on or after (YYYY-MM-DD)")
+@click.option("--to", "end", default=None, help="tickets created on or before (YYYY-MM-DD)")
+def metrics(
+    by: str, connector: str | None, as_json: bool, as_csv: bool, start: str | None, end: str | None
+) -> None:
     """Ownership metrics: first-contact resolution, escalation time, touches, cadence."""
     import json as jsonlib
 
     from .metrics import ownership_metrics
+    from .team_metrics import in_period, parse_day, to_csv
     from .ticket_store import iter_states
 
+    try:
+        period = parse_day(start, "--from"), parse_day(end, "--to")
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     rt = command_runtime()
-    rows = ownership_metrics(iter_states(rt.redis, connector), rt.rules.ownership, rt.now(), by)
-    if as_json:
-        click.echo(jsonlib.dumps(rows, indent=2))
+    states = in_period(iter_states(rt.redis, connector), *period)
+    rows = ownership_metrics(states, rt.rules.ownership, rt.now(), by)
+    if as_json or as_csv:
+        click.echo(jsonlib.dumps(rows, indent=2) if as_json else to_csv(rows), nl=as_json)
         return
     head = f"{by:<28}{'open':>6}{'done':>6}{'FCR':>7}{'esc min':>9}{'touch':>7}{'cadence':>9}"
     click.echo(head)
@@ -235,6 +297,7 @@ _mount(main, "tco_bridge.rules.cli", "rules_group", "rules")
 _mount(main, "tco_bridge.rules.cli", "simulate_command", "simulate")
 _mount(main, "tco_bridge.failed", "failed_group", "failed")
 _mount(main, "tco_bridge.datadir", "sandbox_group", "sandbox")
+_mount(main, "tco_bridge.users", "users_group", "users")
 
 if __name__ == "__main__":
     main()

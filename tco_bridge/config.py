@@ -35,6 +35,9 @@ WRITE_RETRIES = "TCO_WRITE_RETRIES"
 RECONCILE_INTERVAL = "TCO_RECONCILE_INTERVAL"
 RETENTION_DAYS = "TCO_RETENTION_DAYS"
 SETTLE_SECONDS = "TCO_SETTLE_SECONDS"
+SECRET_KEY = "TCO_SECRET_KEY"
+DEMO_SPEED = "TCO_DEMO_SPEED"
+DEMO_START = "TCO_DEMO_START"
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
 _TRUE = {"1", "true", "yes", "on"}
@@ -103,6 +106,11 @@ class Settings:
     #: Seconds a ticket's fresh events wait, counted from the tool's timestamp (or arrival,
     #: if earlier), so stragglers of the same moment are evaluated with them, in order.
     settle_seconds: int = 3
+    #: Signs the console's session cookies; unset: a random key kept in Redis.
+    secret_key: str | None = field(default=None, repr=False)
+    #: Demo clock (``democlock``): bridge seconds per real second, and where it started.
+    demo_speed: str | None = None
+    demo_start: str | None = None
     #: The captured environment, for connectors' own keys. Never printed.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -136,6 +144,9 @@ class Settings:
             reconcile_interval=_int(env, RECONCILE_INTERVAL, 0, minimum=0),
             retention_days=_int(env, RETENTION_DAYS, 180),
             settle_seconds=_int(env, SETTLE_SECONDS, 3, minimum=0),
+            secret_key=env.get(SECRET_KEY) or None,
+            demo_speed=env.get(DEMO_SPEED) or None,
+            demo_start=env.get(DEMO_START) or None,
             env=env,
         )
 

@@ -18,7 +18,8 @@ import redis
 from rq import Queue
 
 from . import connector as connector_registry
-from .config import Settings
+from . import democlock
+from .config import DEMO_START, Settings
 from .connector import Connector
 from .errors import ConfigError, UnknownConnector
 from .plan import Rulebook
@@ -43,12 +44,17 @@ class Runtime:
         url = redis_url or settings.redis_url
         if not url:
             raise ConfigError("REDIS_URL is not set (use `make run` for a private Redis)")
-        built = {name: connector_registry.build(name, settings.env) for name in settings.connectors}
+        demo = democlock.parse(settings.demo_speed, settings.demo_start)
+        env = {**settings.env, DEMO_START: demo.pinned} if demo else settings.env
+        built = {name: connector_registry.build(name, env) for name in settings.connectors}
         for name, conn in built.items():
             override = override_from_env(name, settings.env)
             if override is not None:
                 conn.write_limits = override  # type: ignore[attr-defined]
         runtime = cls(settings=settings, redis_url=url, connectors=built)
+        if demo is not None:
+            runtime.now = demo
+            log.warning("demo clock: %gx real time, started at %s", demo.speed, demo.start)
         runtime.rules_source.current()  # invalid rules stop the start-up, naming file:line
         if settings.record_path is not None:
             _check_writable(settings.record_path)

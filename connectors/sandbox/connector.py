@@ -14,7 +14,9 @@ from typing import ClassVar
 
 from flask import Blueprint
 
+from tco_bridge import democlock
 from tco_bridge.actions import Action
+from tco_bridge.config import DEMO_SPEED, DEMO_START
 from tco_bridge.connector import Delivery, Headers, Outcome, TicketRecord
 
 from . import api, webhook, writeback
@@ -56,7 +58,10 @@ class SandboxConnector:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SandboxConnector:
-        return cls(SandboxSettings.from_env(env))
+        # The demo clock (tco-bridge run --demo) stamps the sandbox's tickets too, so its
+        # times and the bridge's timers agree.
+        demo = democlock.parse(env.get(DEMO_SPEED), env.get(DEMO_START))
+        return cls(SandboxSettings.from_env(env), clock=demo or _utc_now)
 
     def __repr__(self) -> str:
         return f"SandboxConnector(db={str(self.settings.db_path)!r}, bot={self.bot_account!r})"

@@ -1,16 +1,18 @@
-"""The Flask app: webhook receiver, read API and health checks, one blueprint each."""
+"""The Flask app: webhook receiver, read API, health checks and the console, one blueprint
+each."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
 from ..runtime import Runtime
-from . import agents, api, health, scrape, webhooks
+from . import agents, api, health, scrape, signin, webhooks
+from .console import bp as console_bp
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(agents.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(scrape.bp)
+    signin.init_app(app)
+    app.register_blueprint(console_bp)
+    app.add_url_rule("/", "root", lambda: redirect(url_for("console.home")))
     for connector in runtime.connectors.values():
         # A connector may bring pages of its own (the sandbox's ticket API does).
         offer = getattr(connector, "web_blueprint", None)
@@ -35,7 +40,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
-        """Every HTTP error answers JSON with a reason, never an HTML page."""
+        """Every HTTP error answers JSON with a reason; console pages answer HTML."""
+        if request.path.startswith(("/console", "/login")):
+            page = render_template("error.html", code=exc.code, reason=exc.description)
+            return page, exc.code or 500
         response = jsonify(error=exc.name, reason=exc.description)
         response.status_code = exc.code or 500
         return response

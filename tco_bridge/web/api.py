@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from .. import held, keys
 from ..command import text
 from ..metrics import ownership_metrics
 from ..state_codec import decode
+from ..team_metrics import in_period, parse_day, to_csv
 from ..ticket_store import iter_states
 from ..views import owned_view, ticket_view
 from .auth import require_reader
@@ -46,7 +47,8 @@ def owned(connector: str, agent: str) -> Any:
 @bp.get("/metrics/ownership")
 @require_reader
 def metrics() -> Any:
-    """Ownership metrics per owner (``?by=owner``, default) or team (``?by=team``)."""
+    """Ownership metrics per owner (``?by=owner``, default) or team (``?by=team``), for
+    tickets created ``?from=``..``?to=`` (dates), as JSON or CSV (``?format=csv``)."""
     rt = runtime()
     by = request.args.get("by", "owner")
     if by not in ("owner", "team"):
@@ -54,6 +56,13 @@ def metrics() -> Any:
     connector = request.args.get("connector") or None
     if connector is not None and connector not in rt.connectors:
         return jsonify(error=404, reason=f"no connector {connector!r} is enabled here"), 404
-    states = iter_states(rt.redis, connector)
+    try:
+        start = parse_day(request.args.get("from"), "from")
+        end = parse_day(request.args.get("to"), "to")
+    except ValueError as exc:
+        return jsonify(error=400, reason=str(exc)), 400
+    states = in_period(iter_states(rt.redis, connector), start, end)
     rows = ownership_metrics(states, rt.rules.ownership, rt.now(), by=by)
+    if request.args.get("format") == "csv":
+        return Response(to_csv(rows), mimetype="text/csv")
     return jsonify(by=by, connector=connector, rows=rows)

@@ -1,0 +1,125 @@
+"""What a team lead watches, from ticket states and the time (pure): customer updates overdue
+or due soon, and escalations whose pickup or per-group target is at risk or breached.
+
+Timer names follow the shipped rules (``rules/default.yaml``): ``customer_update_warn`` /
+``customer_update_due`` / ``customer_update_overdue`` for the update cadence, ``pickup_due``
+for a warm transfer, and any timer whose name contains ``target`` for a per-group target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from .events import Status
+from .ownership import OwnershipPolicy
+from .state import TicketState, escalation_path
+
+UPDATE_WARN = "customer_update_warn"
+UPDATE_DUE = "customer_update_due"
+UPDATE_OVERDUE = "customer_update_overdue"
+PICKUP = "pickup_due"
+AT_RISK_SHARE = 0.25  # at risk once less than this share of the allowed time is left
+
+
+def _base(state: TicketState) -> dict[str, Any]:
+    owner = state.owner
+    return {
+        "connector": state.connector,
+        "ticket": state.ticket,
+        "summary": state.register("summary"),
+        "priority": state.priority,
+        "owner": owner.id if owner else None,
+        "owner_name": owner.name if owner else None,
+        "assignee": state.assignee,
+        "group": state.group,
+    }
+
+
+def update_watch(states: Iterable[TicketState], now: datetime) -> list[dict[str, Any]]:
+    """Open tickets whose customer update is overdue or whose warning has passed."""
+    rows = []
+    for s in states:
+        if s.owner is None or s.status not in _CADENCED:
+            continue
+        state = _update_state(s, now)
+        if state is None:
+            continue
+        escalate_at = s.timers.get(UPDATE_OVERDUE)
+        told = s.timers.get(UPDATE_DUE) is None and escalate_at is None
+        rows.append(
+            {
+                **_base(s),
+                "state": state,
+                "last_update": s.last_customer_update_at or s.created_at,
+                "due": s.timers.get(UPDATE_DUE),
+                "lead_at": escalate_at,
+                "lead_told": told and bool(s.timers_fired.get(UPDATE_OVERDUE)),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["state"] != "overdue", r["last_update"] or now))
+
+
+_CADENCED = (None, Status.NEW, Status.OPEN)  # the shipped rules nudge only while open
+
+
+def _update_state(s: TicketState, now: datetime) -> str | None:
+    due = s.timers.get(UPDATE_DUE)
+    if due is None:
+        # The deadline passed (the timer fired) and no update reset it since.
+        return "overdue" if s.timers_fired.get(UPDATE_DUE) else None
+    if due <= now:
+        return "overdue"
+    if UPDATE_WARN not in s.timers and s.timers_fired.get(UPDATE_WARN):
+        return "due soon"
+    return None
+
+
+def _watched(name: str) -> bool:
+    return name == PICKUP or "target" in name
+
+
+def escalation_watch(
+    states: Iterable[TicketState], policy: OwnershipPolicy, now: datetime
+) -> list[dict[str, Any]]:
+    """Tickets with an escalation group now whose pickup or group target is at risk/breached."""
+    rows = []
+    for s in states:
+        path = escalation_path(s, policy) if s.is_open else []
+        seg = path[-1] if path and path[-1].left_at is None else None
+        if seg is None:
+            continue
+        for name, state, due in _targets(s, seg.entered_at, seg.picked_up_at, now):
+            rows.append(
+                {
+                    **_base(s),
+                    "target": name,
+                    "state": state,
+                    "due": due,
+                    "entered_at": seg.entered_at,
+                    "picked_up_at": seg.picked_up_at,
+                    "in_group_s": (now - seg.entered_at).total_seconds(),
+                }
+            )
+    return sorted(rows, key=lambda r: (r["state"] != "breached", r["entered_at"]))
+
+
+def _targets(
+    s: TicketState, entered: datetime, picked: datetime | None, now: datetime
+) -> list[tuple[str, str, datetime | None]]:
+    found: list[tuple[str, str, datetime | None]] = []
+    for name, due in sorted(s.timers.items()):
+        if not _watched(name):
+            continue
+        if due <= now:
+            found.append((name, "breached", due))
+        elif (due - now) <= (due - entered) * AT_RISK_SHARE:
+            found.append((name, "at risk", due))
+    pending = {n for n, _, _ in found} | set(s.timers)
+    for name, fired in sorted(s.timers_fired.items()):
+        if fired and _watched(name) and name not in pending:
+            if name == PICKUP and picked is not None:
+                continue  # picked up late: no longer stalled
+            found.append((name, "breached", None))
+    return found

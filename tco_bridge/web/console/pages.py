@@ -1,0 +1,78 @@
+"""List pages: what an agent owns (and who has it now), overdue customer updates, stalled
+escalations. Each is a pure read model over ticket states, rendered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+
+from ... import keys
+from ...command import text
+from ...state import TicketState
+from ...state_codec import decode
+from ...ticket_store import iter_states
+from ...views import owned_view
+from ...watch import escalation_watch, update_watch
+from ..context import runtime
+from ..signin import current_user, require_role
+from .blueprint import bp
+
+
+def owned_states(agent: str) -> list[TicketState]:
+    """Open tickets ``agent`` owns, in every enabled connector."""
+    rt = runtime()
+    states = []
+    for connector in rt.connectors:
+        ids = sorted(text(m) for m in rt.redis.smembers(keys.owned(connector, agent)))
+        raws = rt.redis.mget([keys.ticket(connector, t) for t in ids]) if ids else []
+        states += [decode(r) for r in raws if r is not None]
+    return [s for s in states if s.is_open]
+
+
+@bp.get("/")
+@require_role("agent")
+def home() -> Any:
+    user = current_user()
+    assert user is not None
+    agent = user.agent
+    if user.may("lead"):
+        agent = request.args.get("agent", "").strip() or agent
+    policy = runtime().rules.ownership
+    rows = []
+    for state in owned_states(agent):
+        row = owned_view(state, policy)
+        rows.append(
+            {
+                **row,
+                "connector": state.connector,
+                "owner_since": state.owner.since if state.owner else None,
+            }
+        )
+    # With someone else: another assignee, or an escalation group (even before pickup).
+    elsewhere = [r for r in rows if r["with_someone_else"] or r["escalated"]]
+    mine = [r for r in rows if r not in elsewhere]
+    return render_template(
+        "mine.html", agent=agent, elsewhere=elsewhere, mine=mine, title="My tickets"
+    )
+
+
+@bp.get("/updates")
+@require_role("lead")
+def updates() -> Any:
+    rt = runtime()
+    rows = update_watch(iter_states(rt.redis), rt.now())
+    return render_template("updates.html", rows=rows, title="Overdue customer updates")
+
+
+@bp.get("/escalations")
+@require_role("lead")
+def escalations() -> Any:
+    rt = runtime()
+    rows = escalation_watch(iter_states(rt.redis), rt.rules.ownership, rt.now())
+    return render_template("escalations.html", rows=rows, title="Stalled escalations")
+
+
+def home_redirect() -> Any:
+    """``/``: the console (the sign-in page when nobody is signed in)."""
+    return redirect(url_for("console.home"))

@@ -1,0 +1,27 @@
+"""A ticket's page: its ownership now, and its timeline with every decision explained."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, render_template
+
+from ... import keys, timeline
+from ...state_codec import decode
+from ...views import ticket_view
+from ..context import runtime
+from ..signin import require_role
+from .blueprint import bp
+
+
+@bp.get("/tickets/<connector>/<ticket>")
+@require_role("agent")
+def ticket(connector: str, ticket: str) -> Any:
+    rt = runtime()
+    raw = rt.redis.get(keys.ticket(connector, ticket))
+    if raw is None:
+        abort(404, f"no ticket {connector}:{ticket} is known")
+    state = decode(raw)
+    view = ticket_view(state, rt.rules.ownership)
+    entries = list(reversed(timeline.load(rt.redis, connector, ticket)))
+    return render_template("ticket.html", t=view, entries=entries, title=f"{connector}:{ticket}")

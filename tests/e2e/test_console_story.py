@@ -1,0 +1,136 @@
+"""The console over a ticket lived through the real stack (Zendesk faked at HTTP): what a lead
+and an admin read on each page, and the timeline explaining every decision."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from console_kit import csrf_of, sign_in
+from practice_kit import ALICE, L2, T0, Story, hours, minutes, story_on
+
+from tco_bridge import cli
+from tco_bridge.failed import FAILED, all_parked, park
+
+
+@pytest.fixture
+def story(make_runtime: Any) -> Iterator[Story]:
+    with story_on(make_runtime()) as s:
+        yield s
+
+
+def escalated_and_forgotten(story: Story) -> None:
+    """Carol opens 101 (P3); Alice answers and escalates to L2, where nobody picks it up."""
+    story.create("101", T0)
+    story.comment("101", T0 + minutes(10), ALICE, "Hello Carol, we are on it.")
+    story.group("101", T0 + minutes(20), L2)
+
+
+def page(story: Story, path: str) -> str:
+    answer = story.client.get(path)
+    assert answer.status_code == 200, (path, answer.status_code)
+    return answer.get_data(as_text=True)
+
+
+def test_owner_sees_the_escalated_ticket_with_someone_else(story: Story) -> None:
+    escalated_and_forgotten(story)
+    sign_in(story.client, story.rt.redis, "alice", "agent", agent=ALICE)
+    html = page(story, "/console/")
+    elsewhere, mine = html.split("With me", 1)
+    assert "zendesk:101" in elsewhere and L2 in elsewhere and "escalated" in elsewhere
+    assert "zendesk:101" not in mine
+
+
+def test_lead_sees_stalled_pickup_and_overdue_update(story: Story) -> None:
+    escalated_and_forgotten(story)
+    sign_in(story.client, story.rt.redis, "lena", "lead")
+    at_risk = page(story, "/console/escalations")
+    assert "No escalation is at risk" in at_risk  # 4 business hours to pick up: plenty left
+    story.advance(T0 + hours(3) + minutes(40))  # 40 minutes before the pickup is due
+    assert "at risk" in page(story, "/console/escalations")
+    story.advance(T0 + hours(5))
+    breached = page(story, "/console/escalations")
+    assert "zendesk:101" in breached and "pickup_due" in breached and "breached" in breached
+    assert "No customer" not in page(story, "/console/updates")  # P3: a day's cadence
+    story.advance(T0 + hours(30))
+    overdue = page(story, "/console/updates")
+    assert "zendesk:101" in overdue and ">overdue<" in overdue
+
+
+def test_timeline_explains_each_rule_timer_and_write_back(story: Story) -> None:
+    escalated_and_forgotten(story)
+    story.advance(T0 + hours(5))
+    sign_in(story.client, story.rt.redis, "alice", "agent", agent=ALICE)
+    html = page(story, "/console/tickets/zendesk/101")
+    assert f"Contact owner none → <strong>{ALICE}</strong>" in html
+    assert "Rule <code>pickup-start</code> matched" in html
+    # The deadline arithmetic, in business time on the office calendar (Berlin).
+    assert (
+        "Timer <code>pickup_due</code> set: event Mon 2026-01-05 09:20 CET + 4bh of business "
+        "time (office hours) = Mon 2026-01-05 13:20 CET"
+    ) in html
+    assert "timer <code>pickup_due</code> fired" in html
+    assert "Rule <code>pickup-overdue</code> matched" in html
+    assert "without anyone picking it up" in html  # the nudge's text, as decided
+    # What reached Zendesk, and when: the nudge note was written back.
+    assert html.count("Write-back</strong> <code>note</code>") >= 2  # welcome and nudge
+    assert ">performed<" in html
+
+
+def test_metrics_page_plots_and_exports_what_the_api_reports(story: Story) -> None:
+    escalated_and_forgotten(story)
+    story.status("101", T0 + hours(2), "solved")
+    sign_in(story.client, story.rt.redis, "lena", "lead")
+    html = page(story, "/console/metrics?by=owner")
+    assert html.count("<svg") == 4 and "First-contact resolution" in html
+    # Drawn on the server: nothing is fetched from elsewhere (no CDN, no external script).
+    assert re.findall(r'(?:src|href)="(?:https?:)?//', html) == []
+    csv = page(story, "/console/metrics/owners.csv")
+    header, row = csv.splitlines()[:2]
+    assert header.startswith("key,open,done,escalated,first_contact_resolution")
+    api = story.client.get("/metrics/ownership?by=owner").json["rows"][0]
+    assert row.split(",")[:4] == [ALICE, "0", "1", "1"] and api["key"] == ALICE
+    groups = page(story, "/console/metrics/groups.csv").splitlines()
+    assert groups[0] == "group,stays,mean_minutes,mean_pickup_minutes"
+    assert groups[1].startswith(f"{L2},1,100.0,")  # 09:20 to 11:00 in L2, never picked up
+    empty = page(story, "/console/metrics/owners.csv?from=2026-02-01")
+    assert empty == ""
+    assert story.client.get("/console/metrics?from=soon").status_code == 400
+    # The JSON API and the CLI give the same rows, for the same period, as CSV too.
+    assert story.client.get("/metrics/ownership?format=csv").get_data(as_text=True) == csv
+    later = story.client.get("/metrics/ownership?from=2026-01-06").json["rows"]
+    assert later == [] and story.client.get("/metrics/ownership?to=x").status_code == 400
+    runner = CliRunner()
+    printed = runner.invoke(cli.main, ["metrics", "--csv", "--to", "2026-01-05"], obj=story.rt)
+    assert printed.exit_code == 0 and printed.output == csv
+    bad = runner.invoke(cli.main, ["metrics", "--from", "May"], obj=story.rt)
+    assert bad.exit_code == 2 and "'--from' must be a date" in bad.output
+
+
+def test_admin_retries_and_purges_failed_write_backs(story: Story) -> None:
+    for group in ("g1", "g2"):
+        park(
+            story.rt,
+            group=group,
+            connector="zendesk",
+            ticket="101",
+            actions=[],
+            attempts=9,
+            error="the connector refused: 422 Unprocessable",
+        )
+    sign_in(story.client, story.rt.redis, "ada", "admin")
+    html = page(story, "/console/failed")
+    assert "422 Unprocessable" in html and html.count(">Retry<") == 2
+    csrf = csrf_of(html)
+    story.client.post("/console/failed/g1/purge", data={"csrf_token": csrf})
+    assert [r.id for r in all_parked(story.rt)] == ["g2"]
+    done = story.client.post(
+        "/console/failed/g2/retry", data={"csrf_token": csrf}, follow_redirects=True
+    )
+    assert "Queued g2 again." in done.get_data(as_text=True)
+    assert story.rt.redis.hlen(FAILED) == 0
+    refused = story.client.post("/console/failed/g2/purge")  # no CSRF token
+    assert refused.status_code == 400
