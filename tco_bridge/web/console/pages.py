@@ -20,14 +20,15 @@ from .blueprint import bp
 
 
 def owned_states(agent: str) -> list[TicketState]:
-    """Open tickets ``agent`` owns, in every enabled connector."""
+    """Tickets ``agent`` owns now (open, or resolved awaiting confirmation), in every
+    enabled connector."""
     rt = runtime()
     states = []
     for connector in rt.connectors:
         ids = sorted(text(m) for m in rt.redis.smembers(keys.owned(connector, agent)))
         raws = rt.redis.mget([keys.ticket(connector, t) for t in ids]) if ids else []
         states += [decode(r) for r in raws if r is not None]
-    return [s for s in states if s.is_open]
+    return [s for s in states if s.is_owned_now]
 
 
 @bp.get("/")
