@@ -68,7 +68,7 @@ def test_lead_reads_metrics_and_an_agent_is_refused(
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     sign_in(page, bridge, "/console/metrics", "lena", lead)
     expect(page.get_by_role("heading", name="Team metrics")).to_be_visible()
-    expect(page.locator(".plots svg")).to_have_count(4)
+    expect(page.locator(".plots svg")).to_have_count(5)
     expect(page.locator(".plots")).to_contain_text("First-contact resolution (%)")
     expect(page.get_by_role("link", name="Failed write-backs")).to_have_count(0)
     shoot(page, "console-metrics")

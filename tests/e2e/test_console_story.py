@@ -85,7 +85,7 @@ def test_metrics_page_plots_and_exports_what_the_api_reports(story: Story) -> No
     story.status("101", T0 + hours(2), "solved")
     sign_in(story.client, story.rt.redis, "lena", "lead")
     html = page(story, "/console/metrics?by=owner")
-    assert html.count("<svg") == 4 and "First-contact resolution" in html
+    assert html.count("<svg") == 5 and "First-contact resolution" in html
     # Drawn on the server: nothing is fetched from elsewhere (no CDN, no external script).
     assert re.findall(r'(?:src|href)="(?:https?:)?//', html) == []
     csv = page(story, "/console/metrics/owners.csv")

@@ -28,6 +28,8 @@ STYLE = Style(
     label_font_size=12,
     major_label_font_size=12,
     value_font_size=11,
+    legend_font_size=12,
+    no_data_font_size=18,
 )
 _COMMON: dict[str, Any] = {
     "js": [],  # pygal's tooltips load scripts from the web: none here
@@ -39,6 +41,8 @@ _COMMON: dict[str, Any] = {
     "margin": 12,
     "no_data_text": "no data yet",
     "truncate_label": 18,
+    "truncate_legend": -1,
+    "legend_at_bottom": True,
 }
 
 
@@ -94,13 +98,15 @@ def cadence_chart(rows: list[dict[str, Any]]) -> str:
 
 
 def resolution_chart(rows: list[dict[str, Any]]) -> str:
+    owners = [r["owner"] for r in rows]
+    return bars("Resolutions per owner", owners, {"resolved": [r["resolved"] for r in rows]})
+
+
+def resolution_time_chart(rows: list[dict[str, Any]]) -> str:
     return bars(
-        "Resolutions per owner",
+        "Mean hours to resolve, per owner",
         [r["owner"] for r in rows],
-        {
-            "resolved": [r["resolved"] for r in rows],
-            "mean hours to resolve": [r["mean_hours"] for r in rows],
-        },
+        {"hours": [r["mean_hours"] for r in rows]},
     )
 
 

@@ -63,6 +63,7 @@ def metrics() -> Any:
         "groups": charts.escalation_chart(tables["groups"]),
         "cadence": charts.cadence_chart(tables["cadence"]),
         "resolution": charts.resolution_chart(tables["resolution"]),
+        "resolution_time": charts.resolution_time_chart(tables["resolution"]),
     }
     return render_template(
         "metrics.html",

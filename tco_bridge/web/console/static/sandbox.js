@@ -11,7 +11,13 @@
     var url = panel.dataset.url + "?ticket=" + encodeURIComponent(current());
     return fetch(url, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) { panel.innerHTML = html; })
+      .then(function (html) {
+        panel.innerHTML = html;
+        // The header's demo clock shows the bridge's time as of this refresh.
+        var clock = document.querySelector("header .demo");
+        var now = document.getElementById("panel-clock");
+        if (clock && now) { clock.textContent = now.textContent; }
+      })
       .catch(function () { /* signed out or server restarting: keep the last view */ });
   }
 
