@@ -15,22 +15,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from browser_kit import Bridge
 
 CHROMIUM = os.environ.get("TCO_CHROMIUM", "/usr/bin/chromium")
 DEMO_SPEED = "600"  # ten bridge minutes a real second: an urgent ticket's story in ~10 s
-
-
-@dataclass
-class Bridge:
-    url: str
-    admin_token: str
-    log: Path
 
 
 def _free_port() -> int:
@@ -103,10 +96,3 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
-
-
-def shoot(page: Any, name: str) -> None:
-    """Save a screenshot when TCO_SCREENSHOTS names a folder (how docs/ images are made)."""
-    folder = os.environ.get("TCO_SCREENSHOTS")
-    if folder:
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)

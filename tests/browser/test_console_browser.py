@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Bridge, shoot
+from browser_kit import Bridge, shoot
 from playwright.sync_api import Page, expect
 
 from tco_bridge.users import add_user
