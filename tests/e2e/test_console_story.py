@@ -80,6 +80,19 @@ def test_timeline_explains_each_rule_timer_and_write_back(story: Story) -> None:
     assert ">performed<" in html
 
 
+def test_ticket_page_shows_a_write_back_held_by_a_write_limit(story: Story) -> None:
+    from tco_bridge import held
+    from tco_bridge.actions import Action, ActionKind
+
+    escalated_and_forgotten(story)
+    nudge = Action("tco-1", "zendesk", "101", ActionKind.NOTE, "pickup-overdue", text="hi")
+    held.record(story.rt.redis, "zendesk", "101", "rate_limit", 30, [nudge])
+    sign_in(story.client, story.rt.redis, "alice", "agent", agent=ALICE)
+    html = page(story, "/console/tickets/zendesk/101")
+    assert "Held by a write limit</strong> (rate_limit)" in html
+    assert '<code>note</code> <small class="muted">(rule pickup-overdue)</small>' in html
+
+
 def test_metrics_page_plots_and_exports_what_the_api_reports(story: Story) -> None:
     escalated_and_forgotten(story)
     story.status("101", T0 + hours(2), "solved")

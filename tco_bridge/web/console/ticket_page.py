@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import abort, render_template
 
-from ... import keys, timeline
+from ... import held, keys, timeline
 from ...state_codec import decode
 from ...views import ticket_view
 from ..context import runtime
@@ -23,5 +23,6 @@ def ticket(connector: str, ticket: str) -> Any:
         abort(404, f"no ticket {connector}:{ticket} is known")
     state = decode(raw)
     view = ticket_view(state, rt.rules.ownership)
+    view["write_back_held"] = held.read(rt.redis, connector, ticket)
     entries = list(reversed(timeline.load(rt.redis, connector, ticket)))
     return render_template("ticket.html", t=view, entries=entries, title=f"{connector}:{ticket}")
