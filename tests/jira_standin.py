@@ -149,17 +149,20 @@ class JiraStandIn:
             return _error(400, "body: the comment body must be a string")
         return self._add_comment(key, {"jsdPublic": bool(self._body.get("public"))})
 
+    def _comment_problem(self, comment: dict[str, Any]) -> str | None:
+        """Why Jira would refuse this v2 comment (None: it would take it)."""
+        if not isinstance(comment.get("body"), str):
+            return "comment: Operation value must be a string (ADF needs REST v3)"
+        visibility = comment.get("visibility") or {}
+        if visibility.get("type") == "role" and visibility.get("value") not in self.roles:
+            return f"You are currently not a member of the project role: {visibility}"
+        return None
+
     def _comment(self, match: re.Match[str]) -> Reply:
-        body = self._body
-        if not isinstance(body.get("body"), str):
-            return _error(400, "comment: Operation value must be a string (ADF needs REST v3)")
-        visibility = body.get("visibility")
-        if (
-            visibility
-            and visibility.get("type") == "role"
-            and visibility["value"] not in self.roles
-        ):
-            return _error(400, f"You are currently not a member of the project role: {visibility}")
+        problem = self._comment_problem(self._body)
+        if problem:
+            return _error(400, problem)
+        visibility = self._body.get("visibility")
         return self._add_comment(match.group(1), {"visibility": visibility} if visibility else {})
 
     def _add_comment(self, key: str, extra: dict[str, Any]) -> Reply:
@@ -190,12 +193,18 @@ class JiraStandIn:
 
     def _edit(self, match: re.Match[str]) -> Reply:
         issue = self.issue(match.group(1))
+        for op in (self._body.get("update") or {}).get("comment", []):  # Jira checks first
+            problem = self._comment_problem(op.get("add") or {})
+            if problem:
+                return _error(400, problem, field="comment")
         for name, value in (self._body.get("fields") or {}).items():
             if name in self.user_fields:
                 problem = self._user_error(value)
                 if problem:
                     return _error(400, problem, field=name)
             issue.fields[name] = value
+        for op in (self._body.get("update") or {}).get("comment", []):
+            issue.comments.append({"id": str(next(self._ids)), **op["add"]})
         for op in (self._body.get("update") or {}).get("labels", []):
             if "add" in op and op["add"] not in issue.labels:
                 issue.labels.append(op["add"])

@@ -32,7 +32,7 @@ from tco_bridge.actions import Action
 from tco_bridge.errors import PermanentApiError
 
 from .directory import Directory, project_of
-from .payload import body_text, obj, text
+from .payload import Json, body_text, obj, text
 from .settings import InternalNote, JiraSettings
 from .transport import Transport
 
@@ -104,6 +104,19 @@ def write_note(
     comment = comment_body(body, None if public else style)
     created = transport.call("POST", f"{issue_path(action.ticket)}/comment", body=comment)
     return text(obj(created).get("id"))
+
+
+def edit_comment(settings: JiraSettings, directory: Directory, action: Action) -> Json | None:
+    """The note as an issue edit's ``update.comment`` operation, when it can ride in an edit
+    and keep its visibility: a restricted (or public) v2 comment. A JSM comment cannot (its
+    visibility belongs to the JSM request API), so None on a service desk with ``jsm``."""
+    style = settings.internal_note
+    if style.kind == "jsm":
+        if directory.known_desk(project_of(action.ticket)) is not False:
+            return None
+        style = settings.restricted_note
+    body = note_body(action, cloud=settings.is_cloud)
+    return {"add": comment_body(body, None if is_public(action) else style)}
 
 
 def comment_body(body: str, restricted_to: InternalNote | None) -> dict[str, Any]:

@@ -13,8 +13,11 @@ One handler per :class:`ActionKind`, each a few REST calls through :class:`Trans
   info this connector deliberately does not fetch.
 - ``set_field`` / ``add_label`` / ``remove_label``: ``PUT /rest/api/2/issue/{key}``. Several
   of these and ``set_owner`` due on one issue at one moment go in ONE edit (``fields`` and
-  ``update.labels`` merged): Jira's per-issue write limit counts calls, not fields. Notes stay
-  their own request: a JSM internal comment cannot ride in an edit and keep its visibility.
+  ``update.labels`` merged): Jira's per-issue write limit counts calls, not fields. A note
+  written as a restricted (or public) v2 comment rides in that edit too
+  (``update.comment: [{"add": {body, visibility}}]``) on a first attempt; a JSM comment keeps
+  its own request, since its internal visibility belongs to the JSM request API, and a retry
+  writes notes on their own after looking for their markers.
 - ``transition``: the configured transition name for the canonical status, else the first
   transition leading to a status that maps to it; when none is available and the issue is
   already in that status the action is a no-op, else a ``PermanentApiError`` lists what is.
@@ -37,7 +40,7 @@ from tco_bridge.errors import PermanentApiError
 from tco_bridge.events import Status
 
 from .directory import Directory
-from .notes import find_note, is_public, issue_path, write_note
+from .notes import edit_comment, find_note, is_public, issue_path, write_note
 from .payload import Json, obj, text
 from .settings import JiraSettings
 from .statuses import canonical_status
@@ -72,33 +75,41 @@ class Writer:
 
     def perform(self, actions: Sequence[Action], check_existing: bool) -> list[Outcome]:
         done: dict[int, Outcome] = {}
-        edits = [i for i, a in enumerate(actions) if self._edit_part(a) is not None]
+        # A retry looks for each note's marker first, so notes ride in an edit only the first
+        # time; a restricted or public comment can, a JSM internal one cannot.
+        fold = not check_existing
+        edits = [i for i, a in enumerate(actions) if self._edit_part(a, fold) is not None]
         if self._settings.coalesce and len(edits) > 1:
-            together = self._edit_together([actions[i] for i in edits])
+            together = self._edit_together([actions[i] for i in edits], fold)
             done.update(zip(edits, together, strict=True))
         for i, action in enumerate(actions):
             if i not in done:
                 done[i] = self._handlers[action.kind](action, check_existing)
         return [done[i] for i in range(len(actions))]
 
-    def _edit_together(self, edits: list[Action]) -> list[Outcome]:
-        """One ``PUT /issue/{key}`` for every field and label edit due at this moment."""
+    def _edit_together(self, edits: list[Action], fold: bool) -> list[Outcome]:
+        """One ``PUT /issue/{key}`` for every field and label edit (and comment that can ride
+        along) due at this moment."""
         fields: Json = {}
-        labels: list[Json] = []
+        update: dict[str, list[Json]] = {}
         for action in edits:
-            part = self._edit_part(action) or {}
+            part = self._edit_part(action, fold) or {}
             fields.update(part.get("fields", {}))
-            labels += part.get("update", {}).get("labels", [])
+            for name, ops in part.get("update", {}).items():
+                update.setdefault(name, []).extend(ops)
         body: Json = {"fields": fields} if fields else {}
-        if labels:
-            body["update"] = {"labels": labels}
+        if update:
+            body["update"] = update
         if body:
             self._edit(edits[0].ticket, body)
         detail = f"one edit of {len(edits)} changes"
         return [Outcome(a.id, True, f"{self._done(a)} ({detail})") for a in edits]
 
-    def _edit_part(self, action: Action) -> Json | None:
+    def _edit_part(self, action: Action, fold_notes: bool = False) -> Json | None:
         """What ``action`` changes through the issue edit, or None when it is no valid edit."""
+        if action.kind is ActionKind.NOTE and fold_notes and action.text:
+            comment = edit_comment(self._settings, self._directory, action)
+            return {"update": {"comment": [comment]}} if comment else None
         if action.kind not in EDITS:
             return None
         if action.kind is ActionKind.SET_FIELD:
@@ -112,6 +123,8 @@ class Writer:
         return None
 
     def _done(self, action: Action) -> str:
+        if action.kind is ActionKind.NOTE:
+            return f"{'public reply' if is_public(action) else 'note'} written"
         if action.kind is ActionKind.SET_FIELD:
             return f"set {action.field}"
         if action.kind is ActionKind.SET_OWNER:

@@ -14,7 +14,8 @@ read: it spends no Update Ticket budget) and the update carries the whole new li
 ``safe_update: true`` and ``updated_stamp`` = the ticket's ``updated_at``. Zendesk answers 409
 when someone changed the ticket meanwhile; the ticket is then read again and the list
 recomputed, so a tag set by someone else in between is never lost. When the tags are already
-as wanted and nothing else is due, no update is sent at all.
+as wanted and nothing else is due, no update is sent at all. Agents the read shows already
+following the ticket are not put as followers again.
 
 ``open_tickets`` uses Export Search Results (``/api/v2/search/export.json?query=type:ticket
 status<solved``, cursor pages via ``links.next``) rather than the Search API, which stops at
@@ -136,7 +137,7 @@ def _put(send: Send, path: str, update: Update) -> ApiResponse | None:
         found = send(ApiRequest("GET", path)).data.get("ticket")
         current: Mapping[str, Any] = found if isinstance(found, dict) else {}
         tags = with_tags(update, [str(t) for t in current.get("tags") or []])
-        body = dict(update.body)
+        body = _without_followers(dict(update.body), current.get("follower_ids") or [])
         if tags != list(current.get("tags") or []):
             body.update(tags=tags, safe_update=True, updated_stamp=current.get("updated_at"))
         if not body:
@@ -149,6 +150,14 @@ def _put(send: Send, path: str, update: Update) -> ApiResponse | None:
     raise RetryableApiError(
         CONNECTOR, f"PUT {path}: the ticket kept changing ({CONFLICT_ATTEMPTS} conflicts)"
     )
+
+
+def _without_followers(body: dict[str, Any], following: list[Any]) -> dict[str, Any]:
+    """Leave out who already follows the ticket (known when it was read for its tags)."""
+    already = {str(f) for f in following}
+    wanted = [f for f in body.get("followers", []) if str(f["user_id"]) not in already]
+    body.pop("followers", None)
+    return {**body, "followers": wanted} if wanted else body
 
 
 def _comment_id(answer: ApiResponse) -> str | None:

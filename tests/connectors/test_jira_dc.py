@@ -310,3 +310,37 @@ def test_a_user_jira_cannot_name_keeps_its_key() -> None:
     no_api = JiraConnector(JiraSettings(deployment="datacenter", group_field=TEAM))
     [again] = parse(no_api, assign(None, "JIRAUSER99999"))  # no URL: nothing asked
     assert again.after == "JIRAUSER99999"
+
+
+def test_a_restricted_note_rides_in_the_issues_one_edit() -> None:
+    """Jira Software style notes (a role-restricted comment) can travel in the edit that sets
+    the owner field; a retry (check_existing) writes them on their own, after the marker
+    search."""
+    jira = standin(user_fields=frozenset({"customfield_10060"}))
+    conn = connector(TCO_JIRA_INTERNAL_NOTE="role:Developers")
+    owner = Action("tco-o", "jira", "DEV-9", ActionKind.SET_OWNER, "owner-mirror",
+                   owner="anna.dc", field="customfield_10060")  # fmt: skip
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        jira.install(mock)
+        outcomes = conn.perform([nudge("DEV-9", "anna.dc"), owner])
+    assert [o.ok for o in outcomes] == [True, True]
+    [edit] = jira.writes()
+    assert edit.path == "/rest/api/2/issue/DEV-9"
+    [comment] = edit.body["update"]["comment"]
+    assert comment["add"]["visibility"] == {"type": "role", "value": "Developers"}
+    assert jira.notified(comment["add"]["body"]) == {"anna.dc"}
+    assert edit.body["fields"] == {"customfield_10060": {"name": "anna.dc"}}
+    assert len(jira.issue("DEV-9").comments) == 1
+
+
+def test_a_jsm_note_keeps_its_own_request() -> None:
+    jira = standin(user_fields=frozenset({"customfield_10060"}))
+    owner = Action("tco-o", "jira", "SUP-9", ActionKind.SET_OWNER, "owner-mirror",
+                   owner="anna.dc", field="customfield_10060")  # fmt: skip
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        jira.install(mock)
+        connector().perform([nudge("SUP-9", "anna.dc"), owner])
+    assert [(c.method, c.path) for c in jira.writes()] == [
+        ("POST", "/rest/servicedeskapi/request/SUP-9/comment"),
+        ("PUT", "/rest/api/2/issue/SUP-9"),
+    ]

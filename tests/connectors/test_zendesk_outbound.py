@@ -797,3 +797,14 @@ def test_coalescing_off_sends_one_request_per_action(fake: responses.RequestsMoc
     put(fake, "ticket_update.json", {"assignee_id": 7001, "group_id": 360010})
     outcomes = zendesk(TCO_ZENDESK_COALESCE="0").perform([REOPEN, ASSIGN])
     assert [o.ok for o in outcomes] == [True, True] and len(fake.calls) == 2
+
+
+def test_an_agent_already_following_is_not_put_again(fake: responses.RequestsMock) -> None:
+    current = show(fake, follower_ids=[7000])
+    note = replace(NOTE, mention=("7000", "7002"), owner="7000", owner_name=None)
+    owner = action(ActionKind.SET_OWNER, "tco-own", owner="7001", previous_owner="7000")
+    fake.put(TICKET_URL, json=recorded("ticket_update.json"))
+    zendesk().perform([note, owner])
+    sent = body_of(fake.calls[1])["ticket"]
+    assert sent["followers"] == [{"user_id": 7002, "action": "put"}]
+    assert sent["updated_stamp"] == current["updated_at"]
