@@ -20,6 +20,9 @@ class OwnerTrigger(enum.StrEnum):
     FIRST_PUBLIC_REPLY = "first_public_reply"
     FIRST_ASSIGNMENT = "first_assignment"
     AGENT_CREATED = "agent_created"  # an agent logged the call on the customer's behalf
+    #: A front-line agent moved the ticket to an escalation group (triage and escalate): the
+    #: agent who did it acted first, so they own the contact.
+    ESCALATED = "escalated_by_frontline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,10 @@ class OwnershipPolicy:
     owner_field: dict[str, str] = field(default_factory=dict)
     #: Write the owner back into the ticket at all.
     mirror_owner: bool = True
+    #: Who a rule's ``owner`` target means while there is no owner (model ``none``, or no
+    #: front-line agent has acted yet): target names tried in order. Empty: nobody, and
+    #: ``rules check`` refuses rules that could then address nobody.
+    fallback: tuple[str, ...] = ("frontline_lead",)
 
     def is_frontline(self, group: str | None) -> bool:
         if group is None or group == "":

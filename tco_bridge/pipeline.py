@@ -8,13 +8,14 @@ the owner mirror write-back when the owner changed.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .actions import Action, ActionKind, action_id
 from .events import ActorKind, EventType, TicketEvent
 from .plan import Context, Plan, Rulebook
-from .state import TicketState, apply, set_owner_override
+from .state import TicketState, apply, keep_owner, set_owner_override
 
 OWNER_MIRROR_RULE = "owner-mirror"
 
@@ -45,15 +46,35 @@ def process(
     state = apply(state, event, rules.ownership)
     if state is before and event.type is not EventType.TIMER_FIRED:
         return Step(state, Plan())  # a duplicate delivery: nothing new happened
+    state = keep_owner(before, state, rules.ownership)
     plan = Plan()
     if not is_own_write(event) and not state.deleted:
-        plan = rules.evaluate(state, event, now, context)
+        plan = rules.evaluate(state, event, now, with_ticket(context, before, state))
         state = apply_plan(state, plan, rules, now)
     mirror = owner_mirror(state, rules, event)
     if mirror is not None:
         plan.actions.append(mirror)
         state = replace(state, owner_mirrored=mirror.owner)
     return Step(state, plan)
+
+
+def with_ticket(context: Context, before: TicketState, after: TicketState) -> Context:
+    """The context as rules must see it: workload counts include the ticket being taken, so a
+    cap fires on the ticket that takes the owner over it, with the right number. Counts are
+    kept per agent and per ``connector:agent``; only the moved ticket's owners are overlaid."""
+    old, new = _open_owner(before), _open_owner(after)
+    if old == new:
+        return context
+    overlay: dict[str, int] = {}
+    for agent, delta in ((old, -1), (new, 1)):
+        if agent is not None:
+            for key in (f"{after.connector}:{agent}", agent):
+                overlay[key] = context.workload.get(key, 0) + delta
+    return replace(context, workload=ChainMap(overlay, dict(context.workload)))
+
+
+def _open_owner(state: TicketState) -> str | None:
+    return state.owner.id if state.owner is not None and state.is_open else None
 
 
 def apply_plan(state: TicketState, plan: Plan, rules: Rulebook, now: datetime) -> TicketState:
@@ -76,16 +97,17 @@ def owner_mirror(state: TicketState, rules: Rulebook, cause: TicketEvent) -> Act
     while the same agent becoming owner again later (a hand-back) is written again."""
     policy = rules.ownership
     owner = state.owner
-    if not policy.mirror_owner or owner is None or owner.id == state.owner_mirrored:
-        return None
+    owner_id = owner.id if owner is not None else None
+    if not policy.mirror_owner or owner_id == state.owner_mirrored:
+        return None  # unchanged (a released contact clears the mirror: owner None)
     return Action(
-        id=action_id(state.connector, state.ticket, OWNER_MIRROR_RULE, f"{owner.id}@{cause.key}"),
+        id=action_id(state.connector, state.ticket, OWNER_MIRROR_RULE, f"{owner_id}@{cause.key}"),
         connector=state.connector,
         ticket=state.ticket,
         kind=ActionKind.SET_OWNER,
         rule=OWNER_MIRROR_RULE,
         field=policy.owner_field.get(state.connector),
-        owner=owner.id,
-        owner_name=owner.name,
+        owner=owner_id,
+        owner_name=owner.name if owner is not None else None,
         previous_owner=state.owner_mirrored,
     )

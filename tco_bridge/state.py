@@ -260,6 +260,16 @@ def value_at(history: tuple[Change, ...], at: datetime) -> Any:
     return value
 
 
+def value_before(history: tuple[Change, ...], at: datetime) -> Any:
+    """The value a history held just before ``at`` (every change at ``at`` left out)."""
+    value = None
+    for change in history:
+        if change.at >= at:
+            break
+        value = change.value
+    return value
+
+
 def _apply_snapshot(state: TicketState, event: TicketEvent, snap: Snapshot) -> TicketState:
     def reg(name: str, value: Any, label: str | None = None) -> None:
         nonlocal state
@@ -349,7 +359,20 @@ def _on_assignee(state: TicketState, event: TicketEvent) -> TicketState:
                 event.at, event.key, event.after, event.after_name, OwnerTrigger.FIRST_ASSIGNMENT
             ),
         )
-    return state
+    return _escalation_candidate(state, event)
+
+
+def _escalation_candidate(state: TicketState, event: TicketEvent) -> TicketState:
+    """An agent moving the ticket (group or assignee) may be escalating it: a candidate whose
+    test (did the move take it from the front line to an escalation group?) is made when the
+    owner is derived, once every change at that instant is known."""
+    actor = event.actor
+    if actor is None or actor.kind is not ActorKind.AGENT or actor.id == event.after:
+        return state
+    candidate = Candidate(
+        event.at, f"{event.key}#escalated", actor.id, actor.name, OwnerTrigger.ESCALATED
+    )
+    return _add_candidate(state, candidate)
 
 
 def _record_assignee(state: TicketState, event: TicketEvent) -> TicketState:
@@ -358,6 +381,11 @@ def _record_assignee(state: TicketState, event: TicketEvent) -> TicketState:
 
 
 def _on_group(state: TicketState, event: TicketEvent) -> TicketState:
+    state = _record_group(state, event)
+    return _escalation_candidate(state, event)
+
+
+def _record_group(state: TicketState, event: TicketEvent) -> TicketState:
     change = Change(event.at, event.key, event.after, event.after_name, _actor_id(event))
     return _evolve(state, groups=_insert(state.groups, change))
 
@@ -431,7 +459,7 @@ def _recognise_requester(state: TicketState, event: TicketEvent) -> TicketEvent:
 
 _OWN_WRITE_HANDLERS = {
     EventType.ASSIGNEE_CHANGED: _record_assignee,
-    EventType.GROUP_CHANGED: _on_group,
+    EventType.GROUP_CHANGED: _record_group,
     EventType.STATUS_CHANGED: _on_status,
     EventType.PRIORITY_CHANGED: _on_priority,
     EventType.FIELD_CHANGED: _on_field,
@@ -480,6 +508,11 @@ def derive_owner(state: TicketState, policy: OwnershipPolicy) -> Owner | None:
         if c.via not in policy.triggers or (since is not None and c.at < since):
             continue
         group = value_at(state.groups, c.at)
+        if c.via is OwnerTrigger.ESCALATED:
+            # The agent acted from the front line and the ticket left it at that instant.
+            if policy.is_frontline(group):
+                continue
+            group = value_before(state.groups, c.at)
         if not policy.is_frontline(group):
             continue
         if policy.model is Model.TEAM:
@@ -502,6 +535,26 @@ def set_owner_override(
     change = Change(at, f"override:{reason}:{at.isoformat()}", agent, name)
     state = _evolve(state, owner_override=change)
     return _evolve(state, owner=derive_owner(state, policy))
+
+
+def keep_owner(before: TicketState, after: TicketState, policy: OwnershipPolicy) -> TicketState:
+    """An owner once announced is never dropped silently.
+
+    The derived owner can move when a change arrives that re-reads earlier touches (the ticket
+    left the front line at the instant of the owner's touch, a late delivery from before it).
+    A move to someone else is kept (rules see ``owner.changed`` and explain it; the mirror is
+    rewritten), but a move to nobody is not: the announced owner stays unless something
+    explicit moves the contact: a rule's handover or hand-back (an override), or, in model
+    ``none``, a reopen that gives the contact to the next free agent (rules see that as
+    ``owner.released``)."""
+    old, new = before.owner, after.owner
+    if old is None or new is not None:
+        return after
+    if after.owner_override != before.owner_override:
+        return after
+    if policy.model is Model.NONE and after.reopens != before.reopens:
+        return after
+    return _evolve(after, owner=old)
 
 
 def escalation_path(state: TicketState, policy: OwnershipPolicy) -> list[Segment]:

@@ -50,7 +50,7 @@ def _fields(settings: JiraSettings, action: Action) -> Json:
     }
     if task.description:
         fields["description"] = task.description
-    if task.assignee:
+    if task.assignee and not task.assignee.startswith("group:"):  # Jira assigns people only
         key = "accountId" if settings.is_cloud else "name"
         fields["assignee"] = {key: task.assignee}
     return fields

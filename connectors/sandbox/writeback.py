@@ -109,17 +109,19 @@ def _create_task(tx: Tx, action: Action, bot: Person) -> Outcome:
 
 
 def _set_owner(tx: Tx, action: Action, bot: Person) -> Outcome:
-    owner = _required(action, "owner", action.owner)
+    """Mirror the owner; no owner (a contact released in model ``none``) clears the mirror."""
+    owner = action.owner
+    if owner is None:
+        _required(action, "owner or previous_owner", action.previous_owner)
     if action.field and action.field.lower() not in LABEL_MIRRORS:
         changed = tx.set_field(action.ticket, bot, action.field, owner)
-        detail = f"owner {owner} in {action.field}" + ("" if changed else " already")
+        detail = f"owner {owner or '-'} in {action.field}" + ("" if changed else " already")
         return Outcome(action.id, True, detail)
     remove = [owner_label(action.previous_owner)] if action.previous_owner else []
-    label = owner_label(owner)
-    changed = tx.set_labels(
-        action.ticket, bot, add=[label], remove=[x for x in remove if x != label]
-    )
-    return Outcome(action.id, True, f"owner label {label}" + ("" if changed else " already set"))
+    add = [owner_label(owner)] if owner else []
+    changed = tx.set_labels(action.ticket, bot, add=add, remove=[x for x in remove if x not in add])
+    shown = add[0] if add else f"{remove[0]} removed"
+    return Outcome(action.id, True, f"owner label {shown}" + ("" if changed else " already set"))
 
 
 def _required(action: Action, name: str, value: str | None) -> str:

@@ -26,7 +26,7 @@ from tco_bridge.connector import Outcome
 
 from .formats import api_id, text
 from .http import ApiRequest, Send
-from .plan import MARKER_PREFIX
+from .plan import GROUP_PREFIX, MARKER_PREFIX
 from .settings import ArticleTarget
 
 TASK_TAG = "tco_task"
@@ -85,7 +85,9 @@ def followup_ticket(action: Action, task: TaskSpec) -> dict[str, Any]:
         "via_followup_source_id": api_id(action.ticket),
         "tags": [action.id, TASK_TAG, f"{TASK_TAG}_{task.kind}"],
     }
-    if task.assignee:
+    if task.assignee and task.assignee.startswith(GROUP_PREFIX):  # a team owns the contact
+        ticket["group_id"] = api_id(task.assignee.removeprefix(GROUP_PREFIX))
+    elif task.assignee:
         ticket["assignee_id"] = api_id(task.assignee)
     return ticket
 

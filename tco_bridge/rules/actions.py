@@ -28,6 +28,8 @@ TARGETS = (
     "assignee",
     "group",
     "lead",
+    "frontline_lead",
+    "group_lead",
     "requester",
     "backup",
     "agent",
@@ -90,6 +92,11 @@ class Library:
     templates: dict[str, Text]
     #: Timer names some ``set_timer`` sets (``timer:<name>`` triggers must name one).
     timers: set[str] = field(default_factory=set)
+    #: ``ownership.fallback``: who an action addresses when its targets are missing.
+    fallback: tuple[str, ...] = ()
+    #: Targets that exist on every ticket (``requester``; the leads when every front-line
+    #: group names one).
+    present: frozenset[str] = frozenset({"requester"})
 
 
 # --- targets ----------------------------------------------------------------------------
@@ -112,6 +119,10 @@ def resolve(target: str, f: Facts) -> str | None:
         return f"group:{team}" if team else None
     if target == "lead":
         return f.lead
+    if target == "frontline_lead":
+        return f.frontline_lead
+    if target == "group_lead":
+        return f.defs.lead_of(f.group_alias, f.connector)
     if target == "requester":
         return s.requester
     if target == "backup":
@@ -122,6 +133,38 @@ def resolve(target: str, f: Facts) -> str | None:
         actor = f.actor
         return actor.id if actor is not None else None
     raise ValueError(f"unknown target {target!r}")
+
+
+def resolve_all(targets: tuple[str, ...], f: Facts) -> tuple[str, ...]:
+    """Targets → distinct ids. No action is addressed to nobody: an ``owner`` that does not
+    exist yet, or a list that resolves to no one, falls back to ``ownership.fallback``."""
+    fallback = f.policy.fallback
+    found = []
+    for target in targets:
+        ids = [resolve(target, f)]
+        if ids[0] is None and target == "owner":
+            ids = [resolve(t, f) for t in fallback]
+        found += ids
+    if not any(found):
+        found = [resolve(t, f) for t in fallback]
+    return tuple(dict.fromkeys(m for m in found if m))
+
+
+def _plain(targets: tuple[str, ...], f: Facts) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m for m in (resolve(t, f) for t in targets) if m))
+
+
+def check_reach(src: Source, node: Node, targets: tuple[str, ...], lib: Library) -> None:
+    """``rules check`` refuses an action that can reach no one: every target may be missing
+    on some ticket and the fallback names nobody who always exists."""
+    if any(t in lib.present for t in (*targets, *lib.fallback)):
+        return
+    src.error(
+        node,
+        f"{', '.join(targets) or 'no target'} may be missing on a ticket, with no fallback to "
+        "address instead: set ownership.fallback (e.g. frontline_lead, with a lead for every "
+        "front-line group)",
+    )
 
 
 def _text_source(src: Source, children: dict[str, Node], lib: Library) -> Text | None:
@@ -171,9 +214,12 @@ def _note(fixed_to: tuple[str, ...] | None, public: bool = False) -> Compiler:
         template = _text_source(src, children, lib)
         if template is None:
             return None
+        if not public:
+            check_reach(src, node, targets, lib)
 
         def run(f: Facts, emit: Emit) -> None:
-            mention = tuple(dict.fromkeys(m for m in (resolve(t, f) for t in targets) if m))
+            # a public reply goes to the requester only: never a fallback mention there
+            mention = resolve_all(targets, f) if not public else _plain(targets, f)
             extra = {"public": True} if public else {}
             emit.action(ActionKind.NOTE, text=emit.text(template), mention=mention, extra=extra)
 
@@ -290,13 +336,16 @@ def _create_task(src: Source, node: Node, lib: Library) -> Run | None:
     once = src.boolean(children["once"]) if "once" in children else False
     if kind is None or summary is None:
         return None
+    if assignee is not None:
+        check_reach(src, children["assignee"], (assignee,), lib)
 
     def run(f: Facts, emit: Emit) -> None:
+        found = resolve_all((assignee,), f) if assignee else ()
         spec = TaskSpec(
             kind=kind,
             summary=emit.text(summary),
             description=emit.text(description) if description else "",
-            assignee=resolve(assignee, f) if assignee else None,
+            assignee=found[0] if found else None,
         )
         emit.action(ActionKind.CREATE_TASK, task=spec, once=bool(once))
 

@@ -170,17 +170,24 @@ def _timer_set(src: Source, node: Node, defs: Definitions) -> Check | None:
     return check
 
 
-def _workload_above(src: Source, node: Node, defs: Definitions) -> Check | None:
-    cap = src.integer(node)
-    if cap is None:
-        return None
+def _workload(crosses: bool) -> Compiler:
+    """``owner_workload_above: N``: the owner has more than N open tickets, this one included;
+    ``owner_workload_crosses: N``: this ticket is the one that took them over N."""
 
-    def check(f: Facts) -> tuple[bool, str]:
-        owner = f.owner_id
-        count = f.context.workload.get(owner, 0) if owner else 0
-        return count > cap, f"owner {owner!r} has {count} open owned tickets (cap {cap})"
+    def compile_(src: Source, node: Node, defs: Definitions) -> Check | None:
+        cap = src.integer(node)
+        if cap is None:
+            return None
 
-    return check
+        def check(f: Facts) -> tuple[bool, str]:
+            owner = f.owner_id
+            count = f.context.workload.get(owner, 0) if owner else 0
+            ok = count == cap + 1 if crosses else count > cap
+            return ok, f"owner {owner!r} has {count} open owned tickets (cap {cap})"
+
+        return check
+
+    return compile_
 
 
 def _marked(wanted: bool) -> Compiler:
@@ -377,7 +384,8 @@ COMPILERS: dict[str, Compiler] = {
     "tags_all": _tags("all"),
     "tags_none": _tags("none"),
     **{name: _bool(name.replace("_", " "), fn) for name, fn in BOOLEANS.items()},
-    "owner_workload_above": _workload_above,
+    "owner_workload_above": _workload(False),
+    "owner_workload_crosses": _workload(True),
     "timer_set": _timer_set,
     "marked": _marked(True),
     "not_marked": _marked(False),

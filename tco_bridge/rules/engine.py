@@ -26,8 +26,12 @@ from .durations import humanize
 from .model import Definitions, Facts
 
 OWNER_CHANGED = "owner.changed"
+#: The announced owner is gone and nobody replaced them (model ``none``: a reopen gives the
+#: contact to the next free agent).
+OWNER_RELEASED = "owner.released"
 TIMER_PREFIX = "timer:"
 OWNER_MARK = "_owner"
+OWNER_NAME_MARK = "_owner_name"
 
 
 class RuleFailed(RulesError):
@@ -88,15 +92,23 @@ class RuleSet:
     def candidates(self, facts: Facts) -> tuple[Rule, ...]:
         """Enabled rules listening to this trigger (plus ``owner.changed`` when it applies)."""
         rules = self._by_trigger.get(facts.trigger, ())
-        if self.owner_changed(facts):
-            extra = [r for r in self._by_trigger.get(OWNER_CHANGED, ()) if r not in rules]
-            rules = (*rules, *extra)
+        for implied, applies in (
+            (OWNER_CHANGED, self.owner_changed),
+            (OWNER_RELEASED, self.owner_released),
+        ):
+            if applies(facts):
+                extra = [r for r in self._by_trigger.get(implied, ()) if r not in rules]
+                rules = (*rules, *extra)
         return rules
 
     @staticmethod
     def owner_changed(facts: Facts) -> bool:
         owner = facts.owner_id
         return owner is not None and facts.state.marks.get(OWNER_MARK) != owner
+
+    @staticmethod
+    def owner_released(facts: Facts) -> bool:
+        return facts.owner_id is None and facts.state.marks.get(OWNER_MARK) is not None
 
     def evaluate(
         self, state: TicketState, trigger: TicketEvent, now: datetime, context: Context
@@ -107,8 +119,10 @@ class RuleSet:
         # drops stale ones before we are called); a rule may set it again.
         for rule in self.candidates(facts):
             self._run(rule, facts, plan)
-        if self.owner_changed(facts):
+        if self.owner_changed(facts) or self.owner_released(facts):
+            owner = state.owner
             plan.marks[OWNER_MARK] = facts.owner_id
+            plan.marks[OWNER_NAME_MARK] = (owner.name or owner.id) if owner else None
         if plan.owner_change is not None:
             # A rule moved the contact (handover, hand-back): that rule announced it, so the
             # new owner counts as known and the next event does not raise owner.changed.
@@ -116,7 +130,9 @@ class RuleSet:
             after = set_owner_override(
                 state, change.agent, change.name, now, change.reason, self._ownership
             )
-            plan.marks[OWNER_MARK] = after.owner.id if after.owner else None
+            owner = after.owner
+            plan.marks[OWNER_MARK] = owner.id if owner else None
+            plan.marks[OWNER_NAME_MARK] = (owner.name or owner.id) if owner else None
         plan.timers_cleared -= set(plan.timers_set)
         return plan
 
@@ -252,6 +268,11 @@ class _ScopeView:
     def lead(self) -> str | None:
         return self.f.lead
 
+    def previous_owner(self) -> str | None:
+        """The owner the rules announced before this change, by name (None: there was none)."""
+        value = self.f.marks.get(OWNER_NAME_MARK) or self.f.marks.get(OWNER_MARK)
+        return str(value) if value is not None else None
+
     def backup(self) -> str | None:
         return self.f.backup
 
@@ -294,7 +315,7 @@ class _TicketView:
 
 
 class _OwnerView:
-    """``owner`` in templates (``display`` is the name, else the id, else "nobody")."""
+    """``owner`` in templates (``display``: the name, else the id, else "no contact owner yet")."""
 
     __slots__ = ("_v",)
 
@@ -309,7 +330,7 @@ class _OwnerView:
     @property
     def display(self) -> str:
         owner = self._v.s.owner
-        return (owner.name or owner.id) if owner else "nobody"
+        return (owner.name or owner.id) if owner else "no contact owner yet"
 
     @property
     def team(self) -> str | None:

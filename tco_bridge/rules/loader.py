@@ -25,10 +25,10 @@ from ..connector import available
 from ..errors import RulesError
 from ..events import EventType
 from ..ownership import Model, OwnershipPolicy, OwnerTrigger
-from .actions import Library, compile_actions, per_priority
+from .actions import TARGETS, Library, compile_actions, per_priority
 from .calendar import WEEKDAYS, BusinessCalendar, Hours, parse_hours
 from .conditions import compile_conditions
-from .engine import OWNER_CHANGED, TIMER_PREFIX, Rule, RuleSet
+from .engine import OWNER_CHANGED, OWNER_RELEASED, TIMER_PREFIX, Rule, RuleSet
 from .model import ANY, Definitions, DurationSpec, Group
 from .templates import TemplateProblem, Text, compile_template
 from .yamlsrc import Node, Source
@@ -110,8 +110,12 @@ class _Loader:
             default_calendar=default_calendar,
         )
         defs.durations.update(self.durations(defs))
-        lib = Library(defs, self.templates())
         policy = self.ownership(defs)
+        frontline = defs.frontline_aliases(policy.frontline_groups)
+        present = {"requester"}
+        if defs.leads_complete(frontline):
+            present |= {"lead", "frontline_lead"}
+        lib = Library(defs, self.templates(), fallback=policy.fallback, present=frozenset(present))
         rules = self.rules(defs, lib)
         if src.errors:
             return None
@@ -313,6 +317,7 @@ class _Loader:
             "no_group_is_frontline",
             "owner_field",
             "mirror_owner",
+            "fallback",
         )
         keys = src.mapping(node, allowed) or {}
         policy = OwnershipPolicy()
@@ -332,6 +337,13 @@ class _Loader:
         for flag in ("no_group_is_frontline", "mirror_owner"):
             if flag in keys and (value := src.boolean(keys[flag])) is not None:
                 kwargs[flag] = value
+        if "fallback" in keys:
+            fallback = keys["fallback"]
+            if fallback.value in (None, "none", []):
+                kwargs["fallback"] = ()
+            else:
+                targets = [t for t in TARGETS if t != "owner"]
+                kwargs["fallback"] = tuple(src.choices(fallback, targets, "fallback target"))
         if "owner_field" in keys:
             table = self.per_connector(keys["owner_field"])
             kwargs["owner_field"] = {
@@ -387,8 +399,10 @@ class _Loader:
                 if timer not in lib.timers:
                     known = ", ".join(sorted(lib.timers)) or "none"
                     src.error(item, f"timer {timer!r} is never set by a rule (set: {known})")
-            elif value not in (*EVENT_TRIGGERS, OWNER_CHANGED):
-                allowed = ", ".join((*EVENT_TRIGGERS, OWNER_CHANGED, "timer:<name>"))
+            elif value not in (*EVENT_TRIGGERS, OWNER_CHANGED, OWNER_RELEASED):
+                allowed = ", ".join(
+                    (*EVENT_TRIGGERS, OWNER_CHANGED, OWNER_RELEASED, "timer:<name>")
+                )
                 src.error(item, f"trigger {value!r} is not one of: {allowed}")
 
 

@@ -93,6 +93,16 @@ class Definitions:
     def frontline_ids(self, aliases: list[str]) -> frozenset[str]:
         return frozenset(i for a in aliases for i in self.groups[a].ids.values())
 
+    def frontline_aliases(self, ids: frozenset[str]) -> list[str]:
+        """Front-line group aliases in file order (every group when none is named)."""
+        return [a for a, g in self.groups.items() if not ids or set(g.ids.values()) & ids]
+
+    def leads_complete(self, aliases: list[str]) -> bool:
+        """Every one of these groups names a lead for each connector it has an id for."""
+        return bool(aliases) and all(
+            per_connector(self.groups[a].leads, c) for a in aliases for c in self.groups[a].ids
+        )
+
     def calendar(self, name: str | None) -> BusinessCalendar | None:
         name = name or self.default_calendar
         return self.calendars.get(name) if name else None
@@ -205,10 +215,29 @@ class Facts:
 
     @property
     def lead(self) -> str | None:
+        """The lead of the owner's front-line team, else of the current group, else the
+        front-line lead."""
         defs, connector = self.defs, self.connector
         team = self.owner_team
         lead = defs.lead_of(defs.group_alias(connector, team), connector)
-        return lead or defs.lead_of(defs.group_alias(connector, self.state.group), connector)
+        lead = lead or defs.lead_of(defs.group_alias(connector, self.state.group), connector)
+        return lead or self.frontline_lead
+
+    @property
+    def frontline_lead(self) -> str | None:
+        """The lead of the front-line group the ticket sits in, else of the first front-line
+        group (the default fallback while a ticket has no owner)."""
+        defs, connector = self.defs, self.connector
+        group = self.state.group
+        if group is not None and self.policy.is_frontline(group):
+            lead = defs.lead_of(defs.group_alias(connector, group), connector)
+            if lead:
+                return lead
+        for alias in defs.frontline_aliases(self.policy.frontline_groups):
+            lead = defs.lead_of(alias, connector)
+            if lead:
+                return lead
+        return None
 
     def anchor(self, name: str) -> datetime | None:
         """The instant a ``from:`` / ``older_than:`` anchor names (None: not happened yet)."""

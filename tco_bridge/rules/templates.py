@@ -54,6 +54,7 @@ SCOPE: dict[str, frozenset[str] | None] = {
     "escalation": None,
     "workload": None,
     "lead": None,
+    "previous_owner": None,
     "backup": None,
     "agent": None,
     "marks": None,

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from tco_bridge.events import Actor, ActorKind, Comment, EventType, Snapshot, Status, TicketEvent
 from tco_bridge.ownership import Model, OwnershipPolicy, OwnerTrigger
-from tco_bridge.state import apply, apply_all, escalation_path, is_escalated, new_state
+from tco_bridge.state import (
+    apply,
+    apply_all,
+    escalation_path,
+    is_escalated,
+    keep_owner,
+    new_state,
+    set_owner_override,
+)
 from tco_bridge.state_codec import decode, encode
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -72,10 +81,65 @@ def test_owner_survives_escalation_and_path_is_recorded() -> None:
     assert (segment.assignee, segment.picked_up_at) == ("eng-7", T0 + timedelta(minutes=42))
 
 
-def test_escalation_assignment_never_makes_the_engineer_owner() -> None:
-    events = [created(), *escalation()[2:]]  # escalated before any front-line touch
+def test_escalating_first_makes_the_front_line_agent_owner_never_the_engineer() -> None:
+    events = [created(), *escalation()[2:]]  # Anna escalates before any other touch
     state = apply_all(new_state("jira", "SUP-1"), events, POLICY)
-    assert state.owner is None
+    assert state.owner is not None
+    assert (state.owner.id, state.owner.via) == ("anna", "escalated_by_frontline")
+    assert state.owner.since == T0 + timedelta(minutes=30)
+    without = replace(POLICY, triggers=POLICY.triggers - {OwnerTrigger.ESCALATED})
+    assert apply_all(new_state("jira", "SUP-1"), events, without).owner is None
+
+
+def test_moving_within_the_front_line_is_no_escalation() -> None:
+    move = ev(
+        20, EventType.GROUP_CHANGED, "g0", actor=ANNA, before="service-desk", after="service-desk"
+    )
+    assign = ev(21, EventType.ASSIGNEE_CHANGED, "a0", actor=ANNA, after="bob", after_name="Bob")
+    state = apply_all(new_state("jira", "SUP-1"), [created(), move, assign], POLICY)
+    assert state.owner is not None and state.owner.id == "bob"  # the dispatcher's pick owns it
+
+
+def test_escalation_and_pickup_at_the_same_instant_keep_the_escalating_agent() -> None:
+    """Zendesk reports a move to L2 with an assignee as two events at one timestamp; in either
+    arrival order the engineer never owns, the front-line agent does."""
+    group = ev(30, EventType.GROUP_CHANGED, "g1", actor=ANNA, after="l2-network")
+    assign = ev(30, EventType.ASSIGNEE_CHANGED, "a1", actor=ANNA, after="eng-7")
+    for order in ([group, assign], [assign, group]):
+        state = apply_all(new_state("jira", "SUP-1"), [created()], POLICY)
+        for event in order:
+            state = apply(state, event, POLICY)
+        assert state.owner is not None and state.owner.id == "anna"
+
+
+def test_keep_owner_never_drops_an_announced_owner_silently() -> None:
+    base = apply_all(new_state("jira", "SUP-1"), [created()], POLICY)
+    # The engineer's pickup arrives before the move to L2 that came first: for a moment the
+    # engineer looks like the first assignee in the front line.
+    pickup = ev(31, EventType.ASSIGNEE_CHANGED, "a1", actor=ENGINEER, after="eng-7")
+    early = apply(base, pickup, POLICY)
+    assert early.owner is not None and early.owner.id == "eng-7"
+    late = ev(30, EventType.GROUP_CHANGED, "g1", after="l2-network")  # a routing trigger
+    derived = apply(early, late, POLICY)
+    assert derived.owner is None  # re-derived: nobody
+    kept = keep_owner(early, derived, POLICY)
+    assert kept.owner == early.owner  # announced, so kept until something explicit moves it
+    handed = set_owner_override(kept, None, None, T0, "hand-back", POLICY)
+    assert handed.owner is None and keep_owner(kept, handed, POLICY).owner is None  # explicit
+    anna = apply(kept, reply(29, ANNA, "c1"), POLICY)  # late: she replied before the move
+    assert keep_owner(kept, anna, POLICY).owner.id == "anna"  # type: ignore[union-attr]
+
+
+def test_keep_owner_lets_model_none_release_on_reopen() -> None:
+    none = OwnershipPolicy(model=Model.NONE, frontline_groups=frozenset({"service-desk"}))
+    events = [
+        created(),
+        reply(5, ANNA, "c1"),
+        ev(10, EventType.STATUS_CHANGED, "s1", actor=ANNA, before="open", after="resolved"),
+    ]
+    before = apply_all(new_state("jira", "SUP-1"), events, none)
+    after = apply(before, reply(60, CUSTOMER, "c3"), none)
+    assert keep_owner(before, after, none).owner is None
 
 
 def test_any_order_and_duplicates_give_the_same_state() -> None:

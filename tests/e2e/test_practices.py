@@ -171,14 +171,20 @@ def test_update_cadence_warns_then_nudges_then_tells_the_lead(story: Story) -> N
     # Grace 2 business hours: 13:10 → 15:10 Berlin, then the lead hears of it.
     story.advance(utc(2026, 1, 5, 14, 9))
     assert len(story.fake.notes("101", since=mark)) == 2
-    story.advance(utc(2026, 1, 5, 18, 0))
+    story.advance(utc(2026, 1, 5, 14, 10))
     [_, _, overdue] = story.fake.notes("101", since=mark)
     assert overdue.mentions == (LEAD_SD,)
     assert overdue.text == (
         "Customer update on 101 (P2) is still overdue: owner Alice Agent has not replied to "
-        "the requester for 6h."
+        "the requester for 6h (1 update cycle missed)."
     )
     assert [w.path for w in story.fake.since(mark)] == ["/api/v2/tickets/101.json"] * 3
+    # The next cycle was armed by the due nudge: 13:10 + 4bh = 17:10 Berlin, warned at 16:40.
+    story.advance(utc(2026, 1, 5, 16, 10))
+    [*_, warn2, due2] = story.fake.notes("101", since=mark)
+    assert warn2.mentions == due2.mentions == (ALICE,)
+    assert "is due 2026-01-05 17:10 CET" in warn2.text
+    assert due2.text.startswith("Alice Agent, a customer update on 101 (P2) is due now")
     story.assert_settled("101")
 
 
@@ -216,9 +222,10 @@ def test_owner_over_the_cap_is_flagged_to_the_lead_once(story: Story) -> None:
         story.create(ticket, T0 + minutes(n))
         story.comment(ticket, T0 + minutes(n) + minutes(0.5), ALICE, "Hello, on it.")
     flags = containing(story.fake.notes(), "open tickets, over the cap of 25")
-    assert [(n.ticket, n.mentions) for n in flags] == [(tickets[-1], (LEAD_SD,))]
+    # the 26th ticket takes her over the cap: it is flagged, with 26; the 27th is not again
+    assert [(n.ticket, n.mentions) for n in flags] == [(tickets[25], (LEAD_SD,))]
     assert flags[0].text == (
-        f"Alice Agent now owns 26 open tickets, over the cap of 25 ({tickets[-1]} is the "
+        f"Alice Agent now owns 26 open tickets, over the cap of 25 ({tickets[25]} is the "
         "latest). Please rebalance."
     )
     owned = story.client.get(f"/owners/zendesk/{ALICE}/tickets").json

@@ -59,7 +59,8 @@ def test_unknown_key_in_a_rule() -> None:
         "r.yaml:17: rules[0].when: key 'statuss' is not allowed here (allowed: status, priority, "
         "group, type, author, tags_any, tags_all, tags_none, escalated, picked_up, has_owner, "
         "has_assignee, owner_is_actor, owner_is_agent, resolved_by_owner, owner_away, has_backup, "
-        "owner_changed, comment_public, handed_over, owner_workload_above, timer_set, marked, "
+        "owner_changed, comment_public, handed_over, owner_workload_above, owner_workload_crosses, "
+        "timer_set, marked, "
         "not_marked, mark_below, mark_at_least, fields_set, fields_empty, field_equals, "
         "comment_matches, notes_below_bar, older_than, newer_than, any, not)"
     ]
@@ -78,7 +79,8 @@ def test_unknown_template_variable() -> None:
     assert errors(rule("on: ticket.created\ndo: [{add_label: x}]\n"), base) == [
         "r.yaml:13: templates.hello: unknown template variable 'ownr' (allowed: age, agent, "
         "backup, comment, due, due_local, escalation, event, in_group_for, lead, marks, now, "
-        "now_local, overdue_by, owner, rule, since_update, ticket, timer, timers, workload)"
+        "now_local, overdue_by, owner, previous_owner, rule, since_update, ticket, timer, timers, "
+        "workload)"
     ]
 
 
@@ -128,7 +130,8 @@ def test_unknown_trigger_and_timer_never_set() -> None:
     assert errors(extra) == [
         "r.yaml:16: rules[0].on[0]: trigger 'comment.add' is not one of: ticket.created, "
         "comment.added, assignee.changed, group.changed, status.changed, priority.changed, "
-        "field.changed, ticket.deleted, agent.away, agent.back, owner.changed, timer:<name>",
+        "field.changed, ticket.deleted, agent.away, agent.back, owner.changed, owner.released, "
+        "timer:<name>",
         "r.yaml:16: rules[0].on[1]: timer 'nope' is never set by a rule (set: none)",
     ]
 
@@ -180,7 +183,7 @@ def test_several_errors_are_reported_together_with_file_and_line() -> None:
         "r.yaml:17: rules[0].enabled: expected true or false, got str 'maybe'",
         "r.yaml:18: rules[0].when.priority: priority 'P7' is not one of: P1, P2",
         "r.yaml:20: rules[0].do[0].nudge.to[1]: target 'boss' is not one of: actor, agent, "
-        "assignee, backup, group, lead, owner, owner_team, requester",
+        "assignee, backup, frontline_lead, group, group_lead, lead, owner, owner_team, requester",
         "r.yaml:21: rules[0].do[1].transition: status 'reopened' is not one of: closed, new, "
         "on_hold, open, pending, resolved",
     ]
@@ -204,3 +207,25 @@ def test_duplicate_rule_names() -> None:
 def test_missing_file() -> None:
     with pytest.raises(RulesError, match="cannot read the rules file"):
         load_rules("/nonexistent/rules.yaml")
+
+
+def test_a_rule_that_can_address_nobody_is_refused_without_fallback() -> None:
+    nudge = rule("on: ticket.created\ndo:\n  - nudge: {to: [owner, group], template: hello}\n")
+    assert errors("ownership: {fallback: none}\n" + nudge) == [
+        "r.yaml:19: rules[0].do[0].nudge: owner, group may be missing on a ticket, with no "
+        "fallback to address instead: set ownership.fallback (e.g. frontline_lead, with a lead "
+        "for every front-line group)"
+    ]
+    # the default fallback (the front-line lead) exists: every group here names its lead
+    assert load_rules_text(BASE + nudge, "r.yaml").ownership.fallback == ("frontline_lead",)
+    # ... but not when a front-line group has no lead for a connector it serves
+    leadless = BASE.replace(', lead: {zendesk: "9"}', "")
+    [message] = errors(nudge, leadless)
+    assert message.startswith("r.yaml:18: rules[0].do[0].nudge: owner, group may be missing")
+    task = rule(
+        "on: ticket.created\ndo:\n  - create_task: {kind: kb, summary: s, assignee: owner}\n"
+    )
+    [message] = errors("ownership: {fallback: []}\n" + task)
+    assert "rules[0].do[0].create_task.assignee: owner may be missing" in message
+    reply = rule("on: ticket.created\ndo:\n  - nudge: {to: [owner, requester], text: hi}\n")
+    load_rules_text(BASE + "ownership: {fallback: none}\n" + reply, "r.yaml")  # reaches someone

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from click.testing import CliRunner
 from rules_kit import DATA, DEFAULT_RULES
 
 from tco_bridge.rules import load_rules
-from tco_bridge.simulate import Simulator, read_recording, simulate_command
+from tco_bridge.simulate import DEFAULT_HORIZON, Simulator, read_recording, simulate_command
 
 RECORDING = DATA / "recording.jsonl"
 
@@ -39,7 +40,9 @@ def test_jsonl_timeline() -> None:
         ("owner-assigned", "note"),
         ("owner-mirror", "set_owner"),
         ("pickup-overdue", "note"),
+        ("pickup-repeat", "note"),
         ("update-cadence-warn", "note"),
+        ("pickup-lead", "note"),
         ("update-cadence-due", "note"),
         ("notes-review", "create_task"),
         ("notes-review", "note"),
@@ -71,7 +74,11 @@ def test_default_horizon_and_stop_when_no_timers_remain() -> None:
     timeline = Simulator(rules).run(events)
     aging = [e for e in timeline if e.ticket == "jira:TS-7" and e.rule == "aging-check"]
     assert len(aging) == 8  # four nudges, each with its label, then the safety net stops
-    assert max(e.at for e in timeline).isoformat() < "2025-02-08"
+    # The update cadence recurs while a ticket is open, so the replay runs to the horizon.
+    horizon = max(e.at for e in events) + DEFAULT_HORIZON
+    assert max(e.at for e in timeline) <= horizon
+    due = [e.at for e in timeline if e.ticket == "jira:TS-7" and e.rule == "update-cadence-due"]
+    assert len(due) > 3 and max(due) > horizon - timedelta(days=3)
 
 
 def test_bad_rules_file_exits_1(tmp_path: object) -> None:
