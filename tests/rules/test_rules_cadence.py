@@ -116,14 +116,14 @@ def test_a_wait_pauses_the_clock_and_its_end_restarts_it(
 def test_expired_hold_restarts_the_clock(default_rules: RuleSet) -> None:
     sim = opened(default_rules, utc(2025, 3, 3, 8, 0))
     sim.status(utc(2025, 3, 3, 9, 0), Status.ON_HOLD)
-    sim.advance(utc(2025, 3, 10, 8, 30))  # 5 business days: Monday 09:00, the bridge reopens
+    sim.advance(utc(2025, 3, 10, 9, 30))  # 5 business days: Monday 10:00, the bridge reopens
     reopen = [a for a in sim.actions if a.rule == "hold-expired" and a.status == "open"]
     assert len(reopen) == 1
     # Its own reopen comes back as a bridge event that triggers no rule (loop guard), so the
     # expiry itself restarted the clock.
-    assert sim.state.timers["customer_update_due"] == utc(2025, 3, 11, 8, 0)
-    sim.status(utc(2025, 3, 10, 8, 1), Status.OPEN, actor=BRIDGE)
-    assert sim.state.timers["customer_update_due"] == utc(2025, 3, 11, 8, 0)
+    assert sim.state.timers["customer_update_due"] == utc(2025, 3, 11, 9, 0)
+    sim.status(utc(2025, 3, 10, 9, 31), Status.OPEN, actor=BRIDGE)
+    assert sim.state.timers["customer_update_due"] == utc(2025, 3, 11, 9, 0)
 
 
 def test_reopen_restarts_the_clock_until_the_customer_confirms(default_rules: RuleSet) -> None:
