@@ -153,7 +153,9 @@ def advance(
     known = kept.keys()
     fresh: dict[str, TicketEvent] = {}
     for event in events:
-        if event.key not in known:
+        # a key the state has seen is a repeat, even when older than the history kept: it
+        # must not rewind (and re-evaluate) the whole kept history
+        if event.key not in known and event.key not in state.seen:
             fresh.setdefault(event.key, event)
     new = sorted(fresh.values(), key=order)
     if not new:
