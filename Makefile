@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run demo test lint bench venv clean reset
+.PHONY: run demo test lint bench fuzz venv clean reset
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -36,6 +36,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# A longer, randomised campaign of the route fuzzer `make test` runs with a fixed seed.
+fuzz: venv
+	TCO_FUZZ_EXAMPLES=$${TCO_FUZZ_EXAMPLES:-5000} $(BIN)/python -m pytest --no-cov -q \
+		tests/core/test_fuzz_routes.py
 
 bench: venv
 	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk, the HTTP load driver of the ingest benchmark: sudo apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS). The others run without it: $(BIN)/python benchmarks/run_all.py --only worker_throughput.py rules_eval.py timers.py writeback.py" >&2; exit 1; }

@@ -51,17 +51,21 @@ def parse_timestamp(value: str) -> datetime:
         raise ValueError(f"not an ISO 8601 timestamp: {value[:40]!r}")
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     micros = int((fraction or "0")[:6].ljust(6, "0"))
-    parsed = datetime(
-        int(year),
-        int(month),
-        int(day),
-        int(hour),
-        int(minute),
-        int(second or 0),
-        micros,
-        tzinfo=_zone(offset),
-    )
-    return parsed.astimezone(UTC)
+    zone = _zone(offset)
+    try:
+        parsed = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            micros,
+            tzinfo=zone,
+        )
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        raise ValueError(f"timestamp out of range: {value[:40]!r}") from None
 
 
 def _zone(offset: str | None) -> timezone:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
@@ -15,6 +16,8 @@ from . import agents, api, health, scrape, signin, webhooks
 from .console import bp as console_bp
 
 log = logging.getLogger(__name__)
+
+REDIS_RETRY_AFTER_S = 5  # a Redis restart with AOF takes a few seconds
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -46,6 +49,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             return page, exc.code or 500
         response = jsonify(error=exc.name, reason=exc.description)
         response.status_code = exc.code or 500
+        return response
+
+    @app.errorhandler(redis.RedisError)
+    def _redis_down(exc: redis.RedisError) -> Any:
+        """Redis unreachable (restarting, failing over): every route that needs it answers
+        503 with Retry-After, so senders deliver again later; one warning line per request."""
+        log.warning("Redis unavailable, answering 503: %s", type(exc).__name__)
+        response = jsonify(error=503, reason="event store unavailable; retry later")
+        response.status_code = 503
+        response.headers["Retry-After"] = str(REDIS_RETRY_AFTER_S)
         return response
 
     return app

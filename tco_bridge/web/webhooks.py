@@ -36,9 +36,10 @@ def receive(name: str) -> Any:
         count_webhook(name, exc.status)
         return _error(exc.status, exc.reason)
     except redis.RedisError:
-        # Our problem, not the sender's: 503 makes Jira and Zendesk retry the delivery later.
+        # Our problem, not the sender's: the app answers 503 with Retry-After
+        # (web/__init__.py), and Jira and Zendesk deliver again later.
         count_webhook(name, 503)
-        return _error(503, "event store unavailable; retry later")
+        raise
     count_webhook(name, accepted.status)
     return Response(jsonbody.dumps(accepted.to_json()), 202, mimetype="application/json")
 

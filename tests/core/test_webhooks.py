@@ -189,13 +189,19 @@ def test_redis_down_is_503_so_the_tool_retries(make_runtime: Any, fixtures_dir: 
         settings=base.settings, redis_url="redis://127.0.0.1:1/0", connectors=base.connectors
     )
     body = fixture_bytes(fixtures_dir, "jira/jira_cloud_issue_created__dangersvn.json")
-    response = (
-        create_app(runtime=runtime)
-        .test_client()
-        .post("/webhooks/jira", data=body, headers=jira_signed(body))
-    )
+    client = create_app(runtime=runtime).test_client()
+    response = client.post("/webhooks/jira", data=body, headers=jira_signed(body))
     assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
     assert isinstance(base.settings, Settings)
+    # every route that needs Redis says the same, never 500
+    for path in ("/tickets/jira/TS-7", "/owners/jira/anna/tickets", "/agents/away"):
+        answer = client.get(path)
+        assert (answer.status_code, answer.headers.get("Retry-After")) == (503, "5"), path
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json["checks"]["redis"].startswith("unreachable")
+    assert client.get("/healthz").status_code == 200
 
 
 def test_recording_writes_replayable_jsonl(
