@@ -31,15 +31,14 @@ def main() -> None:
 
 @main.command()
 def worker() -> None:
-    """Run an RQ worker: drain jobs (events) and write-back jobs, with the retry scheduler."""
-    from rq import SimpleWorker
+    """Run an RQ worker: drain jobs (events) and write-back jobs; rides through Redis outages."""
+    from .outage import run_worker
 
     rt = command_runtime()
     install(rt)
-    # SimpleWorker: no fork per job. Drain jobs already batch work; a fork per job would cost
+    # No fork per job (SimpleWorker): drain jobs already batch work; a fork per job would cost
     # more than the job (see README, "Scale").
-    w = SimpleWorker([rt.queue], connection=rt.redis, serializer=rt.queue.serializer)
-    w.work(with_scheduler=True, logging_level=rt.settings.log_level)
+    run_worker(rt)
 
 
 @main.command()

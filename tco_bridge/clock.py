@@ -2,7 +2,11 @@
 
 Small on purpose: the sorted set knows what is due, the Lua script in ``timers.py`` moves it
 atomically (several clocks may run; each timer fires once), and drain jobs do the rest. It
-also re-queues drains for shards whose flag lapsed after a crash.
+also re-queues drains for shards whose flag lapsed after a crash, moves due write-back retries
+onto the queue, and re-queues write-back jobs a dead worker abandoned (``recovery.py``).
+
+It never exits because Redis went away: one line when Redis is lost, one when it is back, and
+a capped backoff in between (``Outage``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import redis
+
 from . import keys, telemetry
+from .outage import Outage
+from .recovery import MOVE_S, move_due, requeue_abandoned
 from .runtime import Runtime
 from .timers import TimerStore
 
@@ -31,6 +39,7 @@ class Clock:
         self.now: Callable[[], datetime] = self.runtime.now
         self.timers = TimerStore(self.runtime.redis, self.runtime.settings.shards)
         self._last_stall_check = 0.0
+        self._last_move = 0.0
 
     def tick(self) -> int:
         """Release everything due now; returns how many timers fired."""
@@ -43,6 +52,9 @@ class Clock:
             telemetry.observe(self.runtime.redis, telemetry.TIMER_LATENESS, released.lateness)
             if released.count < 1000:
                 break
+        if time.monotonic() - self._last_move >= MOVE_S:
+            self._last_move = time.monotonic()
+            move_due(self.runtime)  # write-back retries whose time has come
         if time.monotonic() - self._last_stall_check > STALL_CHECK_S:
             self._last_stall_check = time.monotonic()
             for shard in self.runtime.events.kick_stalled():
@@ -54,8 +66,10 @@ class Clock:
                 log.info("%s is back (the away period ended): their tickets were told", agent)
             self._schedule_reconcile()
 
-            # Write-backs a crashed drain job committed but never queued.
+            # Write-backs a crashed drain job committed but never queued, and write-back jobs
+            # whose worker died while running them.
             dispatch_outbox(self.runtime)
+            requeue_abandoned(self.runtime)
             self.runtime.redis.set(keys.heartbeat("clock"), time.time())
         return fired
 
@@ -76,9 +90,17 @@ class Clock:
                 )
 
     def run(self, stop: Callable[[], bool] = lambda: False) -> None:
-        log.info("clock running: %d timers pending", self.timers.pending())
+        outage, started = Outage("clock"), False
         while not stop():
-            self.tick()
-            nxt = self.timers.next_due()
+            try:
+                if not started:
+                    log.info("clock running: %d timers pending", self.timers.pending())
+                    started = True
+                self.tick()
+                nxt = self.timers.next_due()
+                outage.over()
+            except redis.RedisError as exc:
+                time.sleep(outage.failed(f"{type(exc).__name__}: {exc}"))
+                continue
             wait = TICK_S if nxt is None else (nxt - self.now()).total_seconds()
             time.sleep(min(max(wait, 0.0), TICK_S))

@@ -18,6 +18,11 @@ TcoError
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .connector import Outcome
+
 
 class TcoError(Exception):
     """Root of every deliberate tco-bridge error."""
@@ -78,7 +83,14 @@ class ConnectorLoadError(ConnectorError):
 
 
 class TicketApiError(ConnectorError):
-    """The ticket tool's API failed; ``retry_after`` is seconds when the tool said so."""
+    """The ticket tool's API failed; ``retry_after`` is seconds when the tool said so.
+
+    ``landed``: outcomes of the actions that reached the tool in the same ``perform`` call
+    before this failure (a connector that sends several requests per call sets it). The
+    write-back job marks them done, so a retry never sends them again.
+    """
+
+    landed: list[Outcome]
 
     def __init__(
         self,
@@ -90,6 +102,7 @@ class TicketApiError(ConnectorError):
     ) -> None:
         self.status = status
         self.retry_after = retry_after
+        self.landed = []
         super().__init__(connector, message)
 
 

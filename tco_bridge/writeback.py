@@ -14,6 +14,8 @@ Redis keys added here (the rate limiter's and the failed registry's are in their
                                        its trace first (check_existing)
     tco:wb:lock:<connector>:<ticket>   the job writing to that ticket now: one writer per
                                        ticket, so two jobs never race on the same action
+    tco:wb:lease:<job id>              the job is alive (renewed every few seconds, see
+                                       recovery.py: the clock re-queues jobs whose lease lapsed)
     tco:shadow                         what shadow mode would have done (list, newest first,
                                        SHADOW_KEEP entries)
 
@@ -31,14 +33,17 @@ when the job is first queued and only applies them when the job raises; the dela
 known only at failure time (``Retry-After`` of this 429, the rate limiter's window), and rate
 limit or lock waits must not use up an attempt. So the job never raises for a tool failure: it
 schedules its successor with ``queue.enqueue_in(delay, ...)`` and returns. Scheduled jobs are
-moved to the queue by RQ's scheduler: run workers with ``rq worker --with-scheduler`` (the
-``tco-bridge worker`` command does, via ``Worker.work(with_scheduler=True)``).
+moved to the queue by the clock (``recovery.move_due``), which outlives worker deaths and Redis
+restarts; ``tco-bridge worker`` runs without RQ's own scheduler.
 
 **Retry or give up, decided once** (from ``retry.py``'s table, raised by the connector):
-success → done marker; ``RetryableApiError`` → again after max(Retry-After, backoff with
-jitter), at most ``settings.write_retries`` times, then parked; any other ``TicketApiError`` →
-parked at once; an outcome with ``ok=False`` → parked; any other exception (a connector bug) →
-parked with its type and message. Actions that succeeded before the failure are marked done.
+success → done marker; ``RetryableApiError`` → again after Retry-After (or, without one, a
+backoff with jitter), at most ``settings.write_retries`` times, then parked; any other
+``TicketApiError`` → parked at once; an outcome with ``ok=False`` → parked; any other
+exception (a connector bug) → parked with its type and message. Actions that succeeded before
+the failure are marked done, including those a connector reports in the error's ``landed``
+(several requests in one ``perform`` call, the last one failing): each action has its own done
+marker, checked before it is sent, so a retried group sends only what has not landed.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from rq import get_current_job
 from rq.exceptions import DuplicateJobError
 
 from . import failed, held, keys, telemetry, timeline
@@ -62,6 +68,7 @@ from .actions import Action
 from .connector import Connector, Outcome
 from .errors import ConfigError, RetryableApiError, TicketApiError, UnknownConnector
 from .ratelimit import WriteLimiter
+from .recovery import Lease
 from .runtime import Runtime, current
 
 log = logging.getLogger(__name__)
@@ -73,7 +80,6 @@ SHADOW = f"{keys.PREFIX}:shadow"
 SHADOW_KEEP = 1000
 CLAIM_STALE_S = 60
 DONE_TTL = 30 * 24 * 3600
-LOCK_MS = (JOB_TIMEOUT + 60) * 1000
 BACKOFF_BASE_S = 10.0
 BACKOFF_CAP_S = 15 * 60.0
 LOCK_BUSY_DELAY_S = 2.0
@@ -92,10 +98,6 @@ for _, item in ipairs(stale) do
   redis.call('ZREM', KEYS[1], item)
 end
 return #stale
-"""
-_UNLOCK_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
 """
 
 
@@ -192,7 +194,9 @@ def perform_group(
     parsed = [Action.from_json(a) for a in actions]
     gid = group or group_id(connector, ticket, [a.id for a in parsed])
     job = _Group(connector, ticket, parsed, attempt, gid, first_failed)
-    return _Writer(current()).run(job)
+    rt, me = current(), get_current_job()
+    with Lease(rt.redis, me.id if me is not None else None, uuid.uuid4().hex) as lease:
+        return _Writer(rt, lease).run(job)
 
 
 @dataclass
@@ -207,8 +211,9 @@ class _Group:
 
 
 class _Writer:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, lease: Lease) -> None:
         self.rt = rt
+        self.lease = lease
         self.client = rt.redis
         self.secrets = failed.secrets_of(rt)
 
@@ -265,9 +270,11 @@ class _Writer:
                 rejected += self._record(g, chunk, outcomes)
                 if rejected:
                     break
-        except RetryableApiError as exc:
-            return self._retry(g, exc)
         except TicketApiError as exc:
+            if exc.landed:  # what reached the tool in the failed call is done: never resent
+                self._record(g, pending, exc.landed)
+            if isinstance(exc, RetryableApiError):
+                return self._retry(g, exc)
             return self._park(g, self._left(g), exc)
         except Exception as exc:  # a connector bug: park it with its type, never crash the job
             return self._park(g, self._left(g), exc)
@@ -438,13 +445,15 @@ class _Writer:
     # --- helpers ------------------------------------------------------------------------------
     @contextmanager
     def _ticket_lock(self, g: _Group) -> Iterator[bool]:
-        name, token = lock_key(g.connector, g.ticket), uuid.uuid4().hex
-        held = bool(self.client.set(name, token, nx=True, px=LOCK_MS))
+        """One writer per ticket; held under the job's lease, so it lapses seconds after a
+        worker dies instead of blocking the ticket for the job timeout."""
+        name = lock_key(g.connector, g.ticket)
+        held = self.lease.hold(name)
         try:
             yield held
         finally:
             if held:
-                self.client.eval(_UNLOCK_LUA, 1, name, token)
+                self.lease.release(name)
 
     def _count(self, action: Action, result: str) -> None:
         telemetry.count(
@@ -464,14 +473,17 @@ def _result(outcome: Outcome) -> str:
 
 
 def retry_delay(attempt: int, retry_after: float | None) -> float:
-    """Seconds before attempt ``attempt + 1``: what the tool asked, or more.
+    """Seconds before attempt ``attempt + 1``.
 
-    Exponential backoff (10 s, 20 s, 40 s, ... capped at 15 min) with jitter in its upper half,
-    so jobs that failed together do not come back together.
+    When the tool said when (``Retry-After``), that, plus a little jitter (a tenth of it, at
+    most 2 s) so jobs refused together do not come back together: the write lands as soon as
+    the tool allows. Otherwise exponential backoff (10 s, 20 s, 40 s, ... capped at 15 min)
+    with jitter in its upper half.
     """
+    if retry_after is not None and retry_after > 0:
+        return retry_after + random.uniform(0, min(2.0, retry_after / 10))
     backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2.0 ** min(attempt - 1, 32))
-    jittered = backoff * random.uniform(0.5, 1.0)
-    return max(retry_after or 0.0, jittered)
+    return backoff * random.uniform(0.5, 1.0)
 
 
 def describe(action: Action) -> str:

@@ -6,6 +6,9 @@ The web process and every worker process open the same file, so:
 * each thread of each process gets its own connection (sqlite3 connections must not cross
   threads, and must never be used on both sides of a ``fork``: a forking RQ worker would
   otherwise share the parent's file locks);
+* switching a file to WAL takes an exclusive lock, and SQLite answers "database is locked" at
+  once, without its busy handler, while another process holds one (several processes starting
+  at the same moment on a fresh file): the switch is retried until ``BUSY_TIMEOUT_MS``;
 * every write runs in ``BEGIN IMMEDIATE``, taking the write lock up front, so a
   read-then-write (an idempotency check, the next ticket number) cannot interleave with
   another process's; ``busy_timeout`` makes the loser wait instead of failing.
@@ -17,6 +20,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,7 +120,7 @@ class Database:
         )
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
@@ -159,3 +163,17 @@ class Database:
         if conn is not None and self._local.pid == os.getpid():
             conn.close()
         self._local.conn = None
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(0.2, delay * 2)

@@ -4,7 +4,8 @@
 is among the actions) the ticket's latest comments, the one batched ticket update (and a second
 one holding only a public reply when an internal note is due too: an update carries one
 comment, see :mod:`.plan`), then each task. Any failure raises (retryable or permanent, decided
-by the shared table), and the job is retried with ``check_existing``: the ``tco:<id>`` markers
+by the shared table) carrying, in ``landed``, the outcomes of what reached the tool before it;
+the job marks those done and retries the rest with ``check_existing``: the ``tco:<id>`` markers
 (``ref tco:<id>`` on a public reply) make it skip what landed, and tags, assignments, fields,
 followers and statuses are safe to set twice. Only the newest page of comments (100) is
 searched for markers, which is where an earlier attempt's note lies.
@@ -31,7 +32,7 @@ from typing import Any
 
 from tco_bridge.actions import Action, ActionKind
 from tco_bridge.connector import Outcome, TicketRecord
-from tco_bridge.errors import ConnectorError, PermanentApiError, RetryableApiError
+from tco_bridge.errors import ConnectorError, PermanentApiError, RetryableApiError, TicketApiError
 from tco_bridge.events import Snapshot
 
 from .formats import canonical_status, lower, optional_enum, parse_timestamp, text
@@ -70,9 +71,14 @@ def perform(
         bot=settings.bot_user_id,
     )
     outcomes.update({i: Outcome(i, ok=False, detail=why) for i, why in plan.rejected.items()})
-    outcomes.update(_send_updates(send, ticket, plan))
-    for task in plan.tasks:
-        outcomes[task.id] = create_task(send, task, settings.kb_article)
+    try:
+        _send_updates(send, ticket, plan, outcomes)
+        for task in plan.tasks:
+            outcomes[task.id] = create_task(send, task, settings.kb_article)
+    except TicketApiError as exc:
+        # What landed before the failure is reported with it: a retry sends only the rest.
+        exc.landed = [o for o in outcomes.values() if o.ok]
+        raise
     return [outcomes[a.id] for a in actions]
 
 
@@ -108,11 +114,11 @@ def _marked(send: Send, ticket: str) -> set[str]:
     return found
 
 
-def _send_updates(send: Send, ticket: str, plan: Plan) -> dict[str, Outcome]:
+def _send_updates(send: Send, ticket: str, plan: Plan, outcomes: dict[str, Outcome]) -> None:
     """The ticket update, then (when an internal note and a public reply are both due) the
-    update holding the reply: one comment per update."""
+    update holding the reply: one comment per update. Each update's outcomes are recorded as
+    it lands."""
     path = f"/api/v2/tickets/{ticket}.json"
-    outcomes: dict[str, Outcome] = {}
     for update in plan.updates:
         answer = _put(send, path, update)
         comment_id = _comment_id(answer) if answer is not None else None
@@ -120,7 +126,6 @@ def _send_updates(send: Send, ticket: str, plan: Plan) -> dict[str, Outcome]:
         for action_id in update.ids:
             remote_id = comment_id if action_id in update.comment_ids else None
             outcomes[action_id] = Outcome(action_id, ok=True, detail=detail, remote_id=remote_id)
-    return outcomes
 
 
 #: Reads and retries of one tag-changing update before giving up for now (a retryable error:

@@ -42,12 +42,15 @@ def readyz() -> Any:
 
 
 def _clock_check(rt: Any) -> str:
-    """Shown, not required: the web and workers work without a clock, but no timer fires."""
+    """Shown, not required: the web and workers work without a clock, but no timer fires and
+    no scheduled write-back retry moves (the clock is the scheduler, see recovery.py)."""
     beat = rt.redis.get(keys.heartbeat("clock"))
     if beat is None:
-        return "never seen: timers will not fire until a clock runs"
+        return "never seen: timers and write-back retries wait until a clock runs"
     age = time.time() - float(beat)
-    return "ok" if age < CLOCK_STALE_AFTER else f"last seen {age:.0f}s ago: timers are not firing"
+    if age < CLOCK_STALE_AFTER:
+        return "ok"
+    return f"last seen {age:.0f}s ago: timers and write-back retries are waiting"
 
 
 def _worker_check(rt: Any) -> str:

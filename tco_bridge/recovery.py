@@ -1,0 +1,187 @@
+"""Write-backs keep moving when a worker dies: job leases, the sweep for abandoned jobs, and
+the mover of scheduled retries. The sweep and the mover run in the clock.
+
+**Leases.** A running write-back job holds ``tco:wb:lease:<job id>`` and its ticket lock, each
+with a lifetime of ``LEASE_S``, renewed every ``RENEW_S`` by a thread of the job's process. A
+worker killed with SIGKILL stops renewing, so both lapse within ``LEASE_S``.
+
+**The sweep** (:func:`requeue_abandoned`) reads RQ's started registry: a write-back job started
+more than ``GRACE_S`` ago whose lease is gone was abandoned. Whoever removes its entry from the
+registry (ZREM answers 1 to one process only) queues it again under a fresh id, with its
+attempt count; the done markers skip what landed, and the ``tried`` markers make the connector
+look for the trace of what may have landed. RQ's own clean-up would only mark the job failed,
+once its timeout had passed, and nobody would retry it.
+
+**Scheduled retries** (:func:`move_due`): a retry is ``enqueue_in`` (see ``writeback.py``), kept
+in RQ's scheduled registry until due. RQ's scheduler runs inside one worker under a lock of
+61 s, only re-tried by the others at their 10-minute maintenance, and its thread dies when
+Redis restarts. So workers run without it and the clock moves due jobs itself, every
+``MOVE_S``, in a WATCH/MULTI transaction: several clocks may run, each job is queued once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import redis
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+
+from . import keys
+from .command import text
+from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 15
+RENEW_S = 3.0
+GRACE_S = 10.0  # a job's first moments, before it took its lease
+MOVE_S = 1.0
+WRITEBACK_JOB_PREFIX = "tco-wb-"
+
+# KEYS: the held keys. ARGV: token, ms. Renew each key still holding the token.
+_RENEW_LUA = """
+for _, name in ipairs(KEYS) do
+  if redis.call('GET', name) == ARGV[1] then redis.call('PEXPIRE', name, ARGV[2]) end
+end
+return 0
+"""
+# KEYS: the held keys. ARGV: token. Release each key still holding the token.
+_RELEASE_LUA = """
+for _, name in ipairs(KEYS) do
+  if redis.call('GET', name) == ARGV[1] then redis.call('DEL', name) end
+end
+return 0
+"""
+
+
+def lease_key(job_id: str) -> str:
+    return f"{keys.PREFIX}:wb:lease:{job_id}"
+
+
+class Lease:
+    """Keys held by one running job, kept alive by a thread until the job ends.
+
+    ``hold(name)`` takes a key (SET NX) under the lease's token; the lease key itself is taken
+    at entry when the job has an id. Renewal and release only touch keys that still carry the
+    token, so a lapsed key another job took is never extended or deleted.
+    """
+
+    def __init__(self, client: redis.Redis, job_id: str | None, token: str) -> None:
+        self.client = client
+        self.token = token
+        self.held: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="tco-lease", daemon=True)
+        self._first = lease_key(job_id) if job_id else None
+
+    def __enter__(self) -> Lease:
+        if self._first is not None:
+            self.hold(self._first)
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=RENEW_S + 1)
+        if self.held:
+            try:
+                self.client.eval(_RELEASE_LUA, len(self.held), *self.held, self.token)
+            except redis.RedisError:  # they lapse on their own
+                log.warning("could not release %s; they lapse in %ss", self.held, LEASE_S)
+
+    def hold(self, name: str) -> bool:
+        """Take ``name`` for this job; False when another holder has it."""
+        if self.client.set(name, self.token, nx=True, px=LEASE_S * 1000):
+            self.held.append(name)
+            return True
+        return False
+
+    def release(self, name: str) -> None:
+        if name in self.held:
+            self.held.remove(name)
+            self.client.eval(_RELEASE_LUA, 1, name, self.token)
+
+    def _renew(self) -> None:
+        while not self._stop.wait(RENEW_S):
+            names = list(self.held)
+            if not names:
+                continue
+            try:
+                self.client.eval(_RENEW_LUA, len(names), *names, self.token, LEASE_S * 1000)
+            except redis.RedisError as exc:  # Redis restarting: try again at the next beat
+                log.warning("lease renewal failed (%s); retrying", type(exc).__name__)
+
+
+def requeue_abandoned(rt: Runtime, now: float | None = None) -> int:
+    """Queue again every write-back job whose worker died while running it."""
+    from .writeback import enqueue_group
+
+    client = rt.redis
+    registry = StartedJobRegistry(queue=rt.queue)
+    moment = time.time() if now is None else now
+    requeued = 0
+    entries: list[bytes] = client.zrange(registry.key, 0, -1)  # type: ignore[assignment]
+    for raw in entries:
+        entry = text(raw)
+        job_id = entry.partition(":")[0]
+        if not job_id.startswith(WRITEBACK_JOB_PREFIX) or client.exists(lease_key(job_id)):
+            continue
+        job = Job.fetch_many([job_id], connection=client, serializer=rt.queue.serializer)[0]
+        started = job.started_at.timestamp() if job is not None and job.started_at else 0.0
+        if moment - started < GRACE_S:
+            continue  # just started: its lease may not be taken yet
+        if not client.zrem(registry.key, raw):
+            continue  # another clock took it
+        if job is None:
+            continue
+        kw: dict[str, Any] = job.kwargs
+        enqueue_group(
+            rt,
+            kw["connector"],
+            kw["ticket"],
+            kw["actions"],
+            attempt=kw.get("attempt", 1),
+            group=kw.get("group"),
+            first_failed=kw.get("first_failed"),
+        )
+        job.delete()
+        requeued += 1
+        log.warning(
+            "write-back %s on %s:%s was abandoned by a dead worker: queued again",
+            job_id,
+            kw["connector"],
+            kw["ticket"],
+        )
+    return requeued
+
+
+def move_due(rt: Runtime, now: float | None = None, limit: int = 500) -> int:
+    """Move scheduled jobs that are due onto their queue; returns how many were moved."""
+    client = rt.redis
+    registry = ScheduledJobRegistry(queue=rt.queue)  # type: ignore[no-untyped-call]
+    moment = time.time() if now is None else now
+    with client.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(registry.key)  # type: ignore[no-untyped-call]
+                due: list[bytes] = pipe.zrangebyscore(registry.key, 0, moment, 0, limit)  # type: ignore[assignment]
+                ids = [text(i) for i in due]
+                if not ids:
+                    return 0
+                jobs = Job.fetch_many(ids, connection=client, serializer=rt.queue.serializer)
+                pipe.multi()
+                for job_id, job in zip(ids, jobs, strict=True):
+                    if job is not None:
+                        rt.queue._enqueue_job(job, pipeline=pipe)
+                    registry.remove(job_id, pipeline=pipe)
+                pipe.execute()
+                return len(ids)
+            except redis.WatchError:
+                continue  # another clock moved some; look again

@@ -1,0 +1,76 @@
+"""Leases, the sweep for abandoned write-back jobs and the mover of scheduled retries, on a real
+Redis, one step at a time (the end-to-end versions with killed processes are in
+test_crashes.py)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from faults_kit import ZENDESK_ENV, group_actions
+
+from tco_bridge import recovery
+from tco_bridge.recovery import Lease, lease_key, move_due, requeue_abandoned
+from tco_bridge.runtime import Runtime
+from tco_bridge.writeback import enqueue_group
+
+
+@pytest.fixture
+def rt(make_runtime: Any) -> Runtime:
+    runtime: Runtime = make_runtime(**ZENDESK_ENV, TCO_ZENDESK_URL="http://127.0.0.1:9")
+    return runtime
+
+
+def started_by_a_worker(rt: Runtime, seconds_ago: float) -> str:
+    """A write-back job as a worker leaves it when it dies: in the started registry."""
+    enqueue_group(rt, "zendesk", "4242", [a.to_json() for a in group_actions()])
+    job = rt.queue.jobs[0]
+    rt.queue.remove(job.id)
+    job.started_at = datetime.now(UTC) - timedelta(seconds=seconds_ago)
+    job.save()
+    registry = recovery.StartedJobRegistry(queue=rt.queue)
+    rt.redis.zadd(registry.key, {f"{job.id}:exec-1": time.time() + 300})
+    return str(job.id)
+
+
+def test_a_lease_is_renewed_while_held_and_released_at_the_end(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recovery, "RENEW_S", 0.05)
+    with Lease(rt.redis, "job-1", "token") as lease:
+        assert lease.hold("tco:wb:lock:zendesk:4242")
+        assert not Lease(rt.redis, None, "other").hold("tco:wb:lock:zendesk:4242")
+        rt.redis.pexpire(lease_key("job-1"), 200)
+        time.sleep(0.3)  # would have lapsed without renewal
+        assert rt.redis.pttl(lease_key("job-1")) > 1000
+    assert not rt.redis.exists(lease_key("job-1"), "tco:wb:lock:zendesk:4242")
+
+
+def test_a_job_whose_lease_lapsed_is_queued_again_once(rt: Runtime) -> None:
+    job_id = started_by_a_worker(rt, seconds_ago=30)
+    assert requeue_abandoned(rt) == 1
+    (again,) = rt.queue.jobs
+    assert again.id != job_id
+    assert [a["id"] for a in again.kwargs["actions"]] == [a.id for a in group_actions()]
+    assert requeue_abandoned(rt) == 0  # the registry entry is gone: not twice
+    assert rt.queue.fetch_job(job_id) is None
+    assert rt.queue.count == 1
+
+
+def test_a_live_or_just_started_job_is_left_alone(rt: Runtime) -> None:
+    alive = started_by_a_worker(rt, seconds_ago=30)
+    rt.redis.set(lease_key(alive), "token", px=10_000)
+    started_by_a_worker(rt, seconds_ago=1)
+    assert requeue_abandoned(rt) == 0
+    assert rt.queue.count == 0
+
+
+def test_due_retries_are_moved_to_the_queue_once(rt: Runtime) -> None:
+    actions = [a.to_json() for a in group_actions()]
+    enqueue_group(rt, "zendesk", "4242", actions, attempt=2, delay=30)
+    assert move_due(rt) == 0  # not due yet
+    assert move_due(rt, now=time.time() + 31) == 1
+    assert rt.queue.count == 1
+    assert move_due(rt, now=time.time() + 31) == 0
