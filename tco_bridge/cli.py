@@ -34,7 +34,7 @@ def worker() -> None:
     """Run an RQ worker: drain jobs (events) and write-back jobs; rides through Redis outages."""
     from .outage import run_worker
 
-    rt = command_runtime()
+    rt = command_runtime(wait_for_redis=True)
     install(rt)
     # No fork per job (SimpleWorker): drain jobs already batch work; a fork per job would cost
     # more than the job (see README, "Scale").
@@ -46,7 +46,7 @@ def clock() -> None:
     """Run the clock: release due timers, re-queue stalled shards."""
     from .clock import Clock
 
-    rt = command_runtime()
+    rt = command_runtime(wait_for_redis=True)
     install(rt)
     Clock(rt).run()
 
@@ -58,7 +58,7 @@ def web(workers: int, host: str | None) -> None:
     """Run the web receiver under gunicorn on HOST:PORT, with /metrics summed over workers."""
     from .prometheus import prepare_multiprocess_dir
 
-    rt = command_runtime()
+    rt = command_runtime(wait_for_redis=True)
     host = host or rt.settings.host
     check_port_free(host, rt.settings.port)
     env = dict(os.environ)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,9 +30,13 @@ def setup_logging(level: str) -> None:
     )
 
 
-def command_runtime() -> Runtime:
+def command_runtime(*, wait_for_redis: bool = False) -> Runtime:
     """The runtime of the running command: the one passed as click's ``obj`` (tests do),
-    else built from the environment once per invocation, on a Redis that answers."""
+    else built from the environment once per invocation, on a Redis that answers.
+
+    ``wait_for_redis``: the long-running processes (web, worker, clock) wait for Redis instead
+    of stopping, with one log line, so they start whatever the order of their peers (a
+    Procfile runner starts Redis and the bridge at the same moment)."""
     from .datadir import locate_redis
 
     ctx = click.get_current_context()
@@ -41,11 +46,26 @@ def command_runtime() -> Runtime:
         url = locate_redis(settings)
         probe = redis.Redis.from_url(url)
         try:
+            if wait_for_redis:
+                _wait_for(probe, url)
             check_redis(probe, url)  # before the rules load: one line, not a log and a line
         finally:
             probe.close()
         ctx.obj = Runtime.build(settings, url)
     return ctx.obj
+
+
+def _wait_for(client: redis.Redis, url: str) -> None:
+    from .outage import Outage
+
+    outage = Outage("start-up")
+    while True:
+        try:
+            client.ping()
+            outage.over()
+            return
+        except redis.RedisError as exc:
+            time.sleep(outage.failed(RedisUnreachable(url, exc)))
 
 
 def check_redis(client: redis.Redis, url: str) -> None:

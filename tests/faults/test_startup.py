@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults_kit import private_redis, processes, wait_for
+from faults_kit import processes, wait_for
 
 from connectors.sandbox.db import Database
-from tco_bridge.embedded_redis import free_port
+from tco_bridge.embedded_redis import EmbeddedRedis, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -58,15 +58,20 @@ def _ready(port: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize("data", ["fresh", "existing"])
+@pytest.mark.parametrize("data", ["fresh", "existing", "redis-last"])
 def test_web_workers_and_clock_started_together_all_come_up(tmp_path: Path, data: str) -> None:
+    """All at once on a fresh or an existing data folder; or before Redis itself is up: they
+    wait for it (one line) instead of exiting."""
     folder = tmp_path / "data"
     if data == "existing":  # a data folder a previous run left behind
         db = Database(folder / "sandbox.sqlite")
         db.generated_secret()
         db.close()
     port = free_port()
-    with private_redis(tmp_path / "redis") as server:
+    server = EmbeddedRedis(tmp_path / "redis")
+    if data != "redis-last":
+        server.start()
+    try:
         env = {
             "REDIS_URL": server.url,
             "TCO_CONNECTORS": "sandbox",
@@ -78,6 +83,12 @@ def test_web_workers_and_clock_started_together_all_come_up(tmp_path: Path, data
             for name, role in [("w1", "worker"), ("w2", "worker"), ("clock", "clock")]:
                 procs.start(name, role)
             procs.start("web", "web", "--workers", "1")
+            if data == "redis-last":
+                wait_for(lambda: "waiting for it" in procs.log("clock"), 60, "the clock to wait")
+                assert all(code is None for code in procs.alive().values()), procs.alive()
+                server.start()
             wait_for(lambda: _ready(port), 60, "/readyz to answer 200", step=0.3)
             assert all(code is None for code in procs.alive().values()), procs.alive()
+    finally:
+        server.stop()
     assert (folder / "sandbox.sqlite").exists()
