@@ -36,7 +36,7 @@ from typing import Any
 
 from tco_bridge.actions import Action, ActionKind
 from tco_bridge.connector import Outcome
-from tco_bridge.errors import PermanentApiError
+from tco_bridge.errors import PermanentApiError, TicketApiError
 from tco_bridge.events import Status
 
 from .directory import Directory
@@ -79,12 +79,17 @@ class Writer:
         # time; a restricted or public comment can, a JSM internal one cannot.
         fold = not check_existing
         edits = [i for i, a in enumerate(actions) if self._edit_part(a, fold) is not None]
-        if self._settings.coalesce and len(edits) > 1:
-            together = self._edit_together([actions[i] for i in edits], fold)
-            done.update(zip(edits, together, strict=True))
-        for i, action in enumerate(actions):
-            if i not in done:
-                done[i] = self._handlers[action.kind](action, check_existing)
+        try:
+            if self._settings.coalesce and len(edits) > 1:
+                together = self._edit_together([actions[i] for i in edits], fold)
+                done.update(zip(edits, together, strict=True))
+            for i, action in enumerate(actions):
+                if i not in done:
+                    done[i] = self._handlers[action.kind](action, check_existing)
+        except TicketApiError as exc:
+            # What landed before the failure is reported with it: a retry sends only the rest.
+            exc.landed = [o for o in done.values() if o.ok]
+            raise
         return [done[i] for i in range(len(actions))]
 
     def _edit_together(self, edits: list[Action], fold: bool) -> list[Outcome]:

@@ -400,6 +400,23 @@ def test_an_issues_field_and_label_edits_of_one_moment_are_one_edit(
     assert outcomes[3].detail == "owner a1 mirrored to customfield_10060 (one edit of 4 changes)"
 
 
+def test_a_failure_after_the_edit_reports_the_edits_as_landed(
+    jira: responses.RequestsMock,
+) -> None:
+    """The edit landed, the assignment after it got 429: the error carries the edit's outcomes,
+    so the write-back job marks them done and its retry sends only the assignment."""
+    jira.put(f"{CLOUD}/rest/api/2/issue/SD-42", status=204)
+    jira.put(f"{CLOUD}/rest/api/2/issue/SD-42/assignee", status=429, headers={"Retry-After": "7"})
+    label = replace(action(ActionKind.ADD_LABEL, label="tco-escalated"), id="tco-a")
+    field = replace(action(ActionKind.SET_FIELD, field="customfield_10300", value="l2"), id="tco-b")
+    assign = replace(action(ActionKind.ASSIGN, assignee=ANN), id="tco-c")
+    with pytest.raises(RetryableApiError) as caught:
+        cloud().perform([label, field, assign])
+    assert [o.action_id for o in caught.value.landed] == ["tco-a", "tco-b"]
+    assert all(o.ok for o in caught.value.landed)
+    assert caught.value.retry_after == 7
+
+
 def test_set_custom_field(jira: responses.RequestsMock) -> None:
     jira.put(
         f"{CLOUD}/rest/api/2/issue/SD-42",
