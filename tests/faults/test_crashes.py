@@ -95,6 +95,7 @@ def test_retry_lands_within_retry_after_although_worker_killed_and_redis_restart
         push_group(client, actions)
         wait_for(lambda: stand_in.plan.answered, 30, "the 429")
         refused_at = time.monotonic()
+        wait_for(lambda: client.zcard("rq:scheduled:tco"), 30, "the retry to be scheduled")
         procs.start("second", "worker")
         procs.kill("first")
         restart(server, down_s=1.0)
