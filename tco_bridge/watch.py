@@ -3,7 +3,8 @@ or due soon, and escalations whose pickup or per-group target is at risk or brea
 
 Timer names follow the shipped rules (``rules/default.yaml``): ``customer_update_warn`` /
 ``customer_update_due`` / ``customer_update_overdue`` for the update cadence, ``pickup_due``
-for a warm transfer, and any timer whose name contains ``target`` for a per-group target.
+for a warm transfer, and any timer whose name contains ``target`` for a per-group target;
+the mark ``update_cycles_missed`` counts the update deadlines missed since the last update.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .state import TicketState, escalation_path
 UPDATE_WARN = "customer_update_warn"
 UPDATE_DUE = "customer_update_due"
 UPDATE_OVERDUE = "customer_update_overdue"
+CYCLES_MISSED = "update_cycles_missed"  # mark: deadlines missed since the last update
 PICKUP = "pickup_due"
 AT_RISK_SHARE = 0.25  # at risk once less than this share of the allowed time is left
 
@@ -65,6 +67,10 @@ _CADENCED = (None, Status.NEW, Status.OPEN)  # the shipped rules nudge only whil
 
 
 def _update_state(s: TicketState, now: datetime) -> str | None:
+    if s.marks.get(CYCLES_MISSED):
+        # The shipped cadence recurs: a missed deadline re-arms the next cycle from its nudge,
+        # so the due timer is in the future again while the requester still waits.
+        return "overdue"
     due = s.timers.get(UPDATE_DUE)
     if due is None:
         # The deadline passed (the timer fired) and no update reset it since.

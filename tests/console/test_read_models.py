@@ -165,3 +165,16 @@ def test_demo_clock_runs_faster_from_a_pinned_start() -> None:
     ]:
         with pytest.raises(ConfigError, match=message):
             democlock.parse(speed, start)
+
+
+def test_a_recurring_cadence_stays_overdue_until_the_requester_hears() -> None:
+    """The shipped cadence re-arms the next deadline from the due nudge: the due timer is in
+    the future again, yet the requester is still waiting, so the ticket stays overdue."""
+    now = T0 + h(30)
+    rearmed = {"customer_update_due": now + h(8), "customer_update_warn": now + h(7)}
+    states = [
+        ticket("missed", timers=rearmed, marks={"update_cycles_missed": 2}),
+        ticket("answered", timers=rearmed, marks={"update_cycles_missed": 0}),
+    ]
+    rows = {r["ticket"]: r for r in update_watch(states, now)}
+    assert set(rows) == {"missed"} and rows["missed"]["state"] == "overdue"
