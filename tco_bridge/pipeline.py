@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections import ChainMap
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .actions import Action, ActionKind, action_id
-from .events import ActorKind, EventType, TicketEvent
+from .events import Actor, ActorKind, EventType, TicketEvent
 from .plan import Context, Plan, Rulebook
 from .state import TicketState, apply, keep_owner, set_owner_override
 
@@ -51,6 +51,7 @@ def process(
     if not is_own_write(event) and not state.deleted:
         plan = rules.evaluate(state, event, now, with_ticket(context, before, state))
         state = apply_plan(state, plan, rules, now)
+        state = follow_transitions(state, plan, event, rules, now, context)
     mirror = owner_mirror(state, rules, event)
     if mirror is not None:
         plan.actions.append(mirror)
@@ -75,6 +76,46 @@ def with_ticket(context: Context, before: TicketState, after: TicketState) -> Co
 
 def _open_owner(state: TicketState) -> str | None:
     return state.owner.id if state.owner is not None and state.is_open else None
+
+
+def follow_transitions(
+    state: TicketState,
+    plan: Plan,
+    cause: TicketEvent,
+    rules: Rulebook,
+    now: datetime,
+    context: Context,
+) -> TicketState:
+    """A status a rule moves the ticket to counts, for the rules, as that status change.
+
+    The tool's echo of the bridge's own transition triggers no rule (loop guard), so without
+    this a ticket the bridge auto-closes would get no KB task, and a reopen after a rejected
+    resolution would not restart the update clock. The follow-up event is a ``system`` status
+    change named after the action, one microsecond after its cause (so it orders after it);
+    its rules' actions join the plan. One level deep: a transition planned by those rules is
+    written back but not followed again."""
+    for action in [a for a in plan.actions if a.kind is ActionKind.TRANSITION and a.status]:
+        before = state.register("status")
+        if before == action.status:
+            continue
+        follow = TicketEvent(
+            connector=state.connector,
+            ticket=state.ticket,
+            type=EventType.STATUS_CHANGED,
+            at=cause.at + timedelta(microseconds=1),
+            key=f"{action.id}>status",
+            actor=Actor(f"rule:{action.rule}", ActorKind.SYSTEM, f"rule {action.rule}"),
+            field="status",
+            before=None if before is None else str(before),
+            after=action.status,
+        )
+        state = apply(state, follow, rules.ownership)
+        if state.register("status") != action.status:
+            continue  # a later status change is already recorded: it stands
+        more = rules.evaluate(state, follow, now, context)
+        state = apply_plan(state, more, rules, now)
+        plan.extend(more)
+    return state
 
 
 def apply_plan(state: TicketState, plan: Plan, rules: Rulebook, now: datetime) -> TicketState:

@@ -16,6 +16,8 @@ from ..events import ActorKind, Status
 from ..state import escalation_path, is_escalated
 from .durations import Duration
 from .model import ANCHORS, Definitions, Facts
+from .replies import Reply
+from .replies import classify as classify_reply
 from .yamlsrc import Node, Source
 
 Check = Callable[[Facts], tuple[bool, str]]
@@ -33,6 +35,7 @@ class Condition:
 Compiler = Callable[[Source, Node, Definitions], Check | None]
 STATUSES = tuple(s.value for s in Status)
 AUTHOR_KINDS = tuple(k.value for k in ActorKind)
+REPLY_KINDS = tuple(r.value for r in Reply)
 
 
 def _one_of(what: str, wanted: frozenset[str]) -> Callable[[object], tuple[bool, str]]:
@@ -291,6 +294,19 @@ def _comment_matches(src: Source, node: Node, defs: Definitions) -> Check | None
     return check
 
 
+def _reply_is(src: Source, node: Node, defs: Definitions) -> Check | None:
+    """The comment read by :mod:`.replies`: confirmed, rejected or neither."""
+    test = _one_of("the reply", frozenset(src.choices(node, REPLY_KINDS, "reply verdict")))
+
+    def check(f: Facts) -> tuple[bool, str]:
+        comment = f.event.comment
+        if comment is None:
+            return False, "the event carries no comment"
+        return test(classify_reply(comment.body).value)
+
+    return check
+
+
 def _notes_below_bar(src: Source, node: Node, defs: Definitions) -> Check | None:
     children = src.mapping(node, ("mark", "min_chars", "keywords"), ("mark",)) or {}
     mark = src.string(children["mark"]) if "mark" in children else None
@@ -395,6 +411,7 @@ COMPILERS: dict[str, Compiler] = {
     "fields_empty": _fields(True),
     "field_equals": _field_equals,
     "comment_matches": _comment_matches,
+    "reply_is": _reply_is,
     "notes_below_bar": _notes_below_bar,
     "older_than": _elapsed(True),
     "newer_than": _elapsed(False),

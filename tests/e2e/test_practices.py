@@ -321,11 +321,29 @@ def test_requester_reply_without_confirming_goes_back_to_the_owner(story: Story)
     start(story)
     story.status("101", T0 + hours(2), "solved")
     mark = len(story.fake.writes)
-    story.comment("101", T0 + hours(3), CUSTOMER, "Still dropping every hour.")
+    story.comment("101", T0 + hours(3), CUSTOMER, "Is it fixed? I have not tried yet.")
     [note] = story.fake.notes("101", since=mark)
     assert note.mentions == (ALICE,) and "answered on resolved 101 without confirming" in note.text
-    assert story.fake.tag_changes("101", since=mark) == [("-", ["awaiting-confirmation"])]
-    assert "confirm_reminder" not in story.view("101")["timers"]
+    assert story.fake.tag_changes("101", since=mark) == []  # still awaiting the confirmation
+    assert story.fake.updates("101", since=mark) == []
+    assert "confirm_reminder" in story.view("101")["timers"]
+    story.assert_settled("101")
+
+
+def test_rejection_reopens_and_restarts_the_update_clock(story: Story) -> None:
+    start(story)
+    story.status("101", T0 + hours(2), "solved")
+    assert "customer_update_due" not in story.view("101")["timers"]
+    mark = len(story.fake.writes)
+    story.comment("101", T0 + hours(3), CUSTOMER, "Not fixed, the app still crashes.")
+    assert story.fake.updates("101", since=mark) == [{"status": "open"}]
+    assert story.fake.tickets["101"].status == "open"
+    [note] = story.fake.notes("101", since=mark)
+    assert note.mentions == (ALICE,) and "says 101 is not fixed" in note.text
+    changes = story.fake.tag_changes("101", since=mark)
+    assert ("-", ["awaiting-confirmation"]) in changes and ("+", ["customer-rejected"]) in changes
+    timers = story.view("101")["timers"]
+    assert "confirm_reminder" not in timers and "customer_update_due" in timers
     story.assert_settled("101")
 
 
@@ -393,8 +411,8 @@ def test_auto_close_after_three_reminders_when_enabled(make_runtime: Any, tmp_pa
     rules = rules_with(
         tmp_path,
         (
-            "reminders, close.\n    enabled: false",
-            "reminders, close.\n    enabled: true",
+            "without the closed-unconfirmed flag.\n    enabled: false",
+            "without the closed-unconfirmed flag.\n    enabled: true",
         ),
     )
     with story_on(make_runtime(TCO_RULES=rules)) as story:
@@ -406,10 +424,16 @@ def test_auto_close_after_three_reminders_when_enabled(make_runtime: Any, tmp_pa
         assert story.fake.updates("101", since=mark) == []
         closing = len(story.fake.writes)
         story.advance(utc(2026, 1, 14, 10, 0))
-        [auto] = story.fake.notes("101", since=closing)
+        [auto] = [n for n in story.fake.notes("101", since=closing) if n.public]
+        [kb] = [n for n in story.fake.notes("101", since=closing) if not n.public]
         assert auto.public and auto.text.startswith("We have not heard back about 101 after")
         assert story.fake.updates("101", since=closing) == [{"status": "closed"}]
         assert story.fake.tickets["101"].status == "closed"
+        # The bridge's own close gets what any close gets: the KB task, and no unconfirmed flag.
+        [task] = story.fake.tasks(since=closing)
+        assert task["subject"] == "KB article for 101: VPN drops every hour"
+        assert kb.mentions == (ALICE,) and "knowledge-base article" in kb.text
+        assert story.fake.tag_changes("101", since=closing) == []
         story.assert_settled("101")
 
 

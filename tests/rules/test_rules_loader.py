@@ -62,7 +62,7 @@ def test_unknown_key_in_a_rule() -> None:
         "owner_changed, comment_public, handed_over, owner_workload_above, owner_workload_crosses, "
         "timer_set, marked, "
         "not_marked, mark_below, mark_at_least, fields_set, fields_empty, field_equals, "
-        "comment_matches, notes_below_bar, older_than, newer_than, any, not)"
+        "comment_matches, reply_is, notes_below_bar, older_than, newer_than, any, not)"
     ]
 
 

@@ -22,7 +22,7 @@ from rules_kit import (
 
 from tco_bridge.actions import ActionKind, action_id
 from tco_bridge.events import Comment, EventType, Status, TicketEvent
-from tco_bridge.plan import Away
+from tco_bridge.plan import Away, Plan
 from tco_bridge.rules import RuleSet, load_rules_text
 
 
@@ -218,20 +218,74 @@ def test_close_without_confirmation_reopens_when_configured() -> None:
     assert (reopen.rule, reopen.status) == ("approval-close-reopen", "open")
 
 
+def test_rejection_reopens_and_restarts_the_update_clock(default_rules: RuleSet) -> None:
+    sim = started(default_rules)
+    sim.status(T0 + hours(2), Status.RESOLVED)
+    assert "customer_update_due" not in sim.state.timers
+    plan = sim.comment(T0 + hours(3), CAROL, "Not fixed, the app still crashes.")
+    [note] = notes(plan.actions, "approval-rejected")
+    assert note.mention == ("alice",) and "not fixed" in (note.text or "")
+    [reopen] = [a for a in plan.actions if a.kind is ActionKind.TRANSITION]
+    assert (reopen.rule, reopen.status) == ("approval-rejected-reopen", "open")
+    assert "confirmed" not in sim.state.marks and "confirm_reminder" not in sim.state.timers
+    # P3: one business day from the rejection (Monday 12:00 Berlin → Tuesday 12:00).
+    assert sim.state.timers["customer_update_due"] == T0 + hours(3) + timedelta(days=1)
+    assert sim.state.register("status") == "open"
+
+
 def test_requester_reply_without_confirming_goes_back_to_owner(default_rules: RuleSet) -> None:
     sim = started(default_rules)
     sim.status(T0 + hours(2), Status.RESOLVED)
-    plan = sim.comment(T0 + hours(3), CAROL, "Still dropping every hour.")
+    plan = sim.comment(T0 + hours(3), CAROL, "Is it fixed? I have not tried yet.")
     [note] = notes(plan.actions, "approval-not-confirmed")
     assert "without confirming" in (note.text or "")
-    assert "confirm_reminder" not in sim.state.timers
+    assert [a for a in plan.actions if a.kind is ActionKind.TRANSITION] == []
+    assert sim.state.marks["awaiting_confirmation"] is True
+    assert sim.state.timers["confirm_reminder"] == T0 + hours(3) + timedelta(days=1)
+    plan = sim.comment(T0 + hours(4), CAROL, "Tried it now: yes, it works.")
+    assert notes(plan.actions, "approval-confirmed")
+    assert sim.state.marks["confirmed"] is True
+
+
+def test_requester_resolving_herself_has_confirmed(default_rules: RuleSet) -> None:
+    sim = started(default_rules)
+    plan = sim.status(T0 + hours(2), Status.RESOLVED, actor=CAROL)
+    assert {a.rule for a in plan.actions} == {"approval-by-requester"}
+    assert sim.state.marks["confirmed"] is True and "confirm_reminder" not in sim.state.timers
+    plan = sim.status(T0 + hours(3), Status.CLOSED, actor=SYSTEM)
+    assert "approval-close-flag" not in {a.rule for a in plan.actions}
+    assert "kb-task" in {a.rule for a in plan.actions}
+
+
+def test_requester_closing_herself_is_not_flagged(default_rules: RuleSet) -> None:
+    sim = started(default_rules)
+    plan = sim.status(T0 + hours(2), Status.CLOSED, actor=CAROL)
+    rules = {a.rule for a in plan.actions}
+    assert "approval-close-flag" not in rules
+    assert {"approval-by-requester", "kb-task"} <= rules
+
+
+def field(sim: Sim, at: datetime, name: str, value: str) -> Plan:
+    return sim.send(sim._event(EventType.FIELD_CHANGED, at, actor=ALICE, field=name, after=value))
+
+
+def test_confirmation_by_tag_or_rating(default_rules: RuleSet) -> None:
+    sim = started(default_rules)
+    sim.status(T0 + hours(2), Status.RESOLVED)
+    plan = field(sim, T0 + hours(3), "tags", "awaiting-confirmation customer-confirmed")
+    assert "approval-confirmed-otherwise" in {a.rule for a in plan.actions}
+    assert sim.state.marks["confirmed"] is True
+    other = started(default_rules)
+    other.status(T0 + hours(2), Status.RESOLVED)
+    assert field(other, T0 + hours(3), "satisfaction", "bad").actions == []
+    plan = field(other, T0 + hours(4), "satisfaction", "good")
+    assert notes(plan.actions, "approval-confirmed-otherwise")
 
 
 def test_confirmation_reminder_ladder_then_optional_auto_close() -> None:
     text = DEFAULT_RULES.read_text().replace(
-        "  - name: approval-auto-close\n    description: Optional; after three unanswered "
-        "reminders, close.\n    enabled: false",
-        "  - name: approval-auto-close\n    enabled: true",
+        "(KB task and all), without the closed-unconfirmed flag.\n    enabled: false",
+        "(KB task and all), without the closed-unconfirmed flag.\n    enabled: true",
     )
     sim = started(load_rules_text(text, "custom.yaml"))
     sim.status(T0 + hours(2), Status.RESOLVED)
@@ -245,7 +299,11 @@ def test_confirmation_reminder_ladder_then_optional_auto_close() -> None:
     assert closing[1].status == "closed"
     # Tue 4th, then every 2 business days: Thu 6th, Mon 10th; the fourth firing closes (Wed 12th).
     assert [p.actions[0].id == a.id for p in plans for a in p.actions[:1]] == [True] * 4
-    assert sim.actions[-1].status == "closed"
+    # The bridge's own close counts like any other: the KB task, and no unconfirmed flag.
+    last = plans[-1]
+    assert [a.rule for a in last.actions if a.kind is ActionKind.CREATE_TASK] == ["kb-task"]
+    assert "approval-close-flag" not in {a.rule for a in last.actions}
+    assert sim.state.register("status") == "closed"
     assert "confirm_reminder" not in sim.state.timers
 
 
