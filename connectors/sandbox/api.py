@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from werkzeug.wrappers import Response
 
-from .model import PRIORITIES, STATUSES, Person
+from .model import PRIORITIES, STATUSES, TYPES, Person
 from .outbox import Outbox
 from .store import InvalidRequest, Store, TicketNotFound, Tx, check_choice
 
@@ -69,6 +69,10 @@ def build_blueprint(store: Store, outbox: Outbox, after_change: Callable[[], Non
     def priority(ticket: str) -> Any:
         return change(ticket, lambda tx: _priority(tx, ticket, _body()))
 
+    @bp.post("/tickets/<ticket>/type")
+    def type_(ticket: str) -> Any:
+        return change(ticket, lambda tx: _type(tx, ticket, _body()))
+
     @bp.post("/tickets/<ticket>/fields")
     def field(ticket: str) -> Any:
         return change(ticket, lambda tx: _field(tx, ticket, _body()))
@@ -112,6 +116,7 @@ def _create(tx: Tx, data: Json) -> str:
         requester,
         check_choice("priority", _text(data, "priority", "normal"), PRIORITIES),
         _text(data, "group", None),
+        _text(data, "type", None),
     )
     description = _text(data, "description", None)
     if description:
@@ -150,6 +155,11 @@ def _priority(tx: Tx, ticket: str, data: Json) -> None:
     actor = _person(data, "actor", roles=("agent", "system"), default="agent")
     value = check_choice("priority", _text(data, "priority"), PRIORITIES)
     tx.update(ticket, actor, "priority", value)
+
+
+def _type(tx: Tx, ticket: str, data: Json) -> None:
+    actor = _person(data, "actor", roles=("agent", "system"), default="agent")
+    tx.update(ticket, actor, "type", check_choice("type", _text(data, "type"), TYPES))
 
 
 def _field(tx: Tx, ticket: str, data: Json) -> None:

@@ -40,6 +40,7 @@ SCHEMA = (
         priority TEXT NOT NULL,
         assignee TEXT,
         grp TEXT,
+        type TEXT,
         labels TEXT NOT NULL DEFAULT '[]',
         fields TEXT NOT NULL DEFAULT '{}',
         created_at TEXT NOT NULL,
@@ -103,6 +104,9 @@ class Database:
         with self.write() as conn:
             for statement in SCHEMA:
                 conn.execute(statement)
+            columns = {row["name"] for row in conn.execute("PRAGMA table_info(tickets)")}
+            if "type" not in columns:  # a sandbox file from before tickets had a type
+                conn.execute("ALTER TABLE tickets ADD COLUMN type TEXT")
 
     def connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

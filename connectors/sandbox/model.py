@@ -16,6 +16,9 @@ CONNECTOR = "sandbox"
 STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
 OPEN_STATUSES: tuple[str, ...] = ("new", "open", "pending", "on_hold")
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+#: Request types, Zendesk's four plus ``change``: rules read them (verify after resolve of a
+#: change or problem, quality checks of some types).
+TYPES: tuple[str, ...] = ("question", "incident", "problem", "task", "change")
 ROLES: tuple[str, ...] = ("agent", "requester", "system")
 TICKET_PREFIX = "SBX-"
 OWNER_LABEL_PREFIX = "tco-owner-"

@@ -23,7 +23,16 @@ from tco_bridge.errors import PermanentApiError
 
 from . import webhook
 from .db import Database
-from .model import CONNECTOR, OPEN_STATUSES, PRIORITIES, STATUSES, Person, ticket_id, ticket_number
+from .model import (
+    CONNECTOR,
+    OPEN_STATUSES,
+    PRIORITIES,
+    STATUSES,
+    TYPES,
+    Person,
+    ticket_id,
+    ticket_number,
+)
 
 Json = dict[str, Any]
 
@@ -33,6 +42,7 @@ _ATTRIBUTES: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
     "group": ("grp", "ticket.group_changed", None),
     "status": ("status", "ticket.status_changed", STATUSES),
     "priority": ("priority", "ticket.priority_changed", PRIORITIES),
+    "type": ("type", "ticket.field_changed", TYPES),
 }
 
 
@@ -80,13 +90,21 @@ class Tx:
         return row
 
     def create_ticket(
-        self, actor: Person, subject: str, requester: Person, priority: str, group: str | None
+        self,
+        actor: Person,
+        subject: str,
+        requester: Person,
+        priority: str,
+        group: str | None,
+        type_: str | None = None,
     ) -> str:
         check_choice("priority", priority, PRIORITIES)
+        if type_ is not None:
+            check_choice("type", type_, TYPES)
         cursor = self.conn.execute(
             "INSERT INTO tickets (subject, requester, requester_name, status, priority, grp,"
-            " created_at, updated_at) VALUES (?, ?, ?, 'new', ?, ?, ?, ?)",
-            (subject, requester.id, requester.name, priority, group, self.stamp, self.stamp),
+            " type, created_at, updated_at) VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?)",
+            (subject, requester.id, requester.name, priority, group, type_, self.stamp, self.stamp),
         )
         assert cursor.lastrowid is not None
         ticket = ticket_id(cursor.lastrowid)
@@ -263,6 +281,7 @@ def snapshot(conn: sqlite3.Connection, row: sqlite3.Row) -> Json:
         "priority": row["priority"],
         "assignee": row["assignee"],
         "group": row["grp"],
+        "type": row["type"],
         "labels": json.loads(row["labels"]),
         "fields": json.loads(row["fields"]),
         "tasks": [task_id(t["id"]) for t in tasks],

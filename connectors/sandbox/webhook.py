@@ -290,6 +290,7 @@ def snapshot_of(ticket: dict[str, Any]) -> Snapshot:
         requester=_optional_text(ticket.get("requester"), "ticket.requester"),
         requester_name=_optional_text(ticket.get("requester_name"), "ticket.requester_name"),
         summary=_optional_text(ticket.get("subject"), "ticket.subject"),
+        type=_optional_text(ticket.get("type"), "ticket.type"),
         tags=tuple(labels),
         created_at=_time(created, "ticket.created_at") if created is not None else None,
         fields=dict(fields),

@@ -3,7 +3,7 @@
 Each ``do:`` item names one action. Running it adds write-backs (:class:`~tco_bridge.actions.
 Action`, each with a deterministic id from ticket, rule and trigger), timers, marks or an owner
 change to the rule's :class:`Emit`. Targets (``owner``, ``assignee``, ``group``, ``lead``,
-``requester``, ``backup``, ``agent``, ``owner_team``, ``actor``) are resolved against the
+``requester``, ``backup``, ``agent``, ``owner_team``, ``actor``, ``peer``) are resolved against the
 ticket at run time; group aliases and field aliases map to each connector's ids.
 """
 
@@ -35,6 +35,7 @@ TARGETS = (
     "agent",
     "owner_team",
     "actor",
+    "peer",
 )
 ASSIGN_TO = ("owner", "assignee", "lead", "backup", "agent", "actor", "none")
 OWNER_TO = ("backup", "agent", "assignee", "actor")
@@ -132,6 +133,8 @@ def resolve(target: str, f: Facts) -> str | None:
     if target == "actor":
         actor = f.actor
         return actor.id if actor is not None else None
+    if target == "peer":
+        return f.peer
     raise ValueError(f"unknown target {target!r}")
 
 

@@ -140,6 +140,15 @@ class _Loader:
                 out[name] = text
         return out
 
+    def per_connector_lists(self, node: Node) -> dict[str, tuple[str, ...]]:
+        """``[a, b]`` (every connector) or ``{jira: [a, b], zendesk: [c]}``."""
+        if not isinstance(node.value, dict):
+            return {ANY: tuple(self.src.strings(node))}
+        return {
+            name: tuple(self.src.strings(child))
+            for name, child in (self.src.mapping(node, self.connectors) or {}).items()
+        }
+
     # --- sections -----------------------------------------------------------------------
     def priorities(self) -> tuple[tuple[str, ...], str | None, dict[str, dict[str, str]]]:
         src = self.src
@@ -173,13 +182,14 @@ class _Loader:
         out: dict[str, Group] = {}
         node = self.top.get("groups")
         for alias, child in ((src.mapping(node) or {}) if node else {}).items():
-            keys = src.mapping(child, ("ids", "lead", "name"), ("ids",))
+            keys = src.mapping(child, ("ids", "lead", "name", "members"), ("ids",))
             if keys is None or "ids" not in keys:
                 continue
             ids = self.per_connector(keys["ids"])
             leads = self.per_connector(keys["lead"]) if "lead" in keys else {}
             name = src.string(keys["name"]) if "name" in keys else None
-            out[alias] = Group(alias, ids, leads, name)
+            members = self.per_connector_lists(keys["members"]) if "members" in keys else {}
+            out[alias] = Group(alias, ids, leads, name, members)
         return out
 
     def fields(self) -> dict[str, dict[str, str]]:

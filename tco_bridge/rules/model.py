@@ -8,6 +8,7 @@ context, with the lookups rules need computed at most once.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,8 @@ class Group:
     ids: dict[str, str]  # connector (or "*") → the tool's group id / name
     leads: dict[str, str] = field(default_factory=dict)
     name: str | None = None
+    #: connector (or "*") → member ids: who may do a quality check for the group.
+    members: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +215,24 @@ class Facts:
             return owner.id
         group = value_at(self.state.groups, owner.since)
         return str(group) if group is not None else None
+
+    @property
+    def peer(self) -> str | None:
+        """Another technician of the group the ticket sits in, never the one who resolved it:
+        a listed member (picked by ticket, so the load spreads and a replay picks the same
+        one), else the group's lead; nobody when the resolver is the only one."""
+        defs, connector = self.defs, self.connector
+        alias = defs.group_alias(connector, self.state.group)
+        group = defs.groups.get(alias) if alias else None
+        if group is None:
+            return None
+        resolver = self.state.resolved_by or (self.actor.id if self.actor else None)
+        members = group.members.get(connector) or group.members.get(ANY) or ()
+        others = sorted({m for m in members if m != resolver})
+        if others:
+            return others[zlib.crc32(self.state.ticket.encode()) % len(others)]
+        lead = per_connector(group.leads, connector)
+        return lead if lead != resolver else None
 
     @property
     def lead(self) -> str | None:

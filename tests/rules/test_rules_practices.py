@@ -508,3 +508,63 @@ def test_duplicate_delivery_does_nothing(default_rules: RuleSet) -> None:
     )
     assert sim.send(event).actions
     assert sim.send(event).actions == []
+
+
+# --- quality check by another technician ---------------------------------------------------
+
+
+def quality(plan: Plan) -> list:  # type: ignore[type-arg]
+    return [a for a in plan.actions if a.rule == "quality-check"]
+
+
+def test_quality_check_goes_to_another_member_of_the_resolving_group(
+    default_rules: RuleSet,
+) -> None:
+    sim = started(default_rules, type="change")
+    sim.group(T0 + hours(1), "l2_network")
+    sim.assign(T0 + hours(1), ERIN, actor=ERIN)
+    plan = sim.status(T0 + hours(2), Status.RESOLVED, actor=ERIN)
+    task, note = quality(plan)
+    assert task.task is not None and note.kind is ActionKind.NOTE
+    # Erin resolved; Frank is the only other member of L2 Network.
+    assert (task.task.kind, task.task.assignee, note.mention) == ("quality", "frank", ("frank",))
+    assert "resolved by Erin Engineer" in (note.text or "")
+
+
+def test_quality_check_never_the_resolver_and_once_per_resolution(
+    default_rules: RuleSet,
+) -> None:
+    sim = started(default_rules, priority="urgent")  # P1 incident, service desk
+    event = sim._event(EventType.STATUS_CHANGED, T0 + hours(2), actor=ALICE, after="resolved")
+    task, _ = quality(sim.send(event))
+    assert task.task is not None and task.task.assignee in {"bob", "dave"}
+    assert quality(sim.send(event)) == []  # the same delivery again: nothing new
+    sim.status(T0 + hours(3), Status.OPEN)
+    again, _ = quality(sim.status(T0 + hours(4), Status.RESOLVED, actor=ALICE))
+    assert again.id != task.id  # a new resolution, a new check
+
+
+def test_quality_check_falls_back_to_the_lead_and_skips_ordinary_tickets(
+    default_rules: RuleSet,
+) -> None:
+    sim = started(default_rules, type="problem")
+    sim.group(T0 + hours(1), "l3_engineering")  # members gina and hank
+    plan = sim.status(T0 + hours(2), Status.RESOLVED, actor=ERIN)
+    assert {a.task.assignee for a in quality(plan) if a.task} <= {"gina", "hank"}
+    plain = started(default_rules)  # a P3 incident
+    assert quality(plain.status(T0 + hours(2), Status.RESOLVED)) == []
+
+
+def test_peer_is_the_lead_when_the_resolver_is_the_only_member() -> None:
+    text = DEFAULT_RULES.read_text().replace(
+        "    members: {sandbox: [erin, frank]}\n", "    members: {sandbox: [erin]}\n"
+    )
+    sim = started(load_rules_text(text, "custom.yaml"), type="change")
+    sim.group(T0 + hours(1), "l2_network")
+    task, note = quality(sim.status(T0 + hours(2), Status.RESOLVED, actor=ERIN))
+    assert task.task is not None and task.task.assignee == "lead-l2"
+    text = text.replace("sandbox: lead-l2}", "sandbox: erin}")
+    sim = started(load_rules_text(text, "custom.yaml"), type="change")
+    sim.group(T0 + hours(1), "l2_network")
+    task, note = quality(sim.status(T0 + hours(2), Status.RESOLVED, actor=ERIN))
+    assert task.task is not None and task.task.assignee is None and note.mention == ()

@@ -307,3 +307,80 @@ def test_the_bridge_accepts_the_sandboxs_webhooks_and_serves_its_blueprint(
         assert forged.status_code == 401
     finally:
         connector.close()
+
+
+# --- request types ------------------------------------------------------------------------------
+
+
+def test_tickets_have_a_type_that_webhooks_carry(client: FlaskClient, sent: Sent) -> None:
+    from connectors.sandbox.webhook import parse
+
+    ticket = new_ticket(client, type="change")
+    assert client.get(f"/sandbox/tickets/{ticket}").json["type"] == "change"  # type: ignore[index]
+    response = client.post(
+        f"/sandbox/tickets/{ticket}/type", json={"actor": "alice", "type": "problem"}
+    )
+    assert response.status_code == 200 and response.json is not None
+    assert response.json["type"] == "problem"
+    created, changed = (parse(h, b, bot=None).events[0] for h, b in sent[-2:])
+    assert created.snapshot is not None and created.snapshot.type == "change"
+    assert (changed.type.value, changed.field, changed.before, changed.after) == (
+        "field.changed",
+        "type",
+        "change",
+        "problem",
+    )
+    assert changed.snapshot is not None and changed.snapshot.type == "problem"
+    for bad in ({"type": "bug"}, {"actor": "alice", "type": "epic"}):
+        response = client.post(f"/sandbox/tickets/{ticket}/type", json=bad)
+        assert response.status_code == 400
+    assert (
+        client.post(
+            "/sandbox/tickets", json={"subject": "s", "requester": "c", "type": "x"}
+        ).status_code
+        == 400
+    )
+
+
+def test_verify_after_resolve_and_quality_check_work_on_sandbox_tickets(
+    client: FlaskClient, sent: Sent
+) -> None:
+    """The sandbox's own webhooks, replayed through the default rules (simulate's engine)."""
+    from rules_kit import DEFAULT_RULES
+
+    from connectors.sandbox.webhook import parse
+    from tco_bridge.rules import load_rules
+    from tco_bridge.simulate import Simulator
+
+    ticket = new_ticket(client, type="change", group="l2_network")
+    base = f"/sandbox/tickets/{ticket}"
+    client.post(f"{base}/assign", json={"actor": "erin", "assignee": "erin"})
+    client.post(f"{base}/comments", json={"author": "erin", "role": "agent", "body": "Done."})
+    client.post(f"{base}/status", json={"actor": "erin", "status": "resolved"})
+    events = [e for h, b in sent for e in parse(h, b, bot=None).events]
+    timeline = Simulator(load_rules(DEFAULT_RULES)).run(events)
+    checks = [e for e in timeline if e.rule == "quality-check"]
+    assert [(e.action, e.target) for e in checks] == [("create_task", "frank"), ("note", "frank")]
+    follow = [e for e in timeline if e.rule == "verify-followup"]
+    assert [e.action for e in follow] == ["create_task", "note"]
+
+
+def test_an_older_sandbox_file_gains_the_type_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    from connectors.sandbox.db import Database
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE tickets (n INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL,"
+            " requester TEXT NOT NULL, requester_name TEXT, status TEXT NOT NULL,"
+            " priority TEXT NOT NULL, assignee TEXT, grp TEXT, labels TEXT NOT NULL DEFAULT '[]',"
+            " fields TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL,"
+            " updated_at TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0)"
+        )
+    db = Database(path)
+    with db.read() as conn:
+        columns = {row["name"] for row in conn.execute("PRAGMA table_info(tickets)")}
+    db.close()
+    assert "type" in columns
