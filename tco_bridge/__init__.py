@@ -8,7 +8,8 @@ Where things live, following one event from the ticket tool and back:
   ``pipeline`` (one event in: new state and a plan out), ``history`` (a ticket's events in
   the tool's order; late ones evaluated at their place), ``actions`` (write-backs as data),
   ``metrics``, ``team_metrics``, ``watch`` and ``views`` (read models), ``timeline`` (a
-  ticket's explained history), ``simulate`` (the core on a virtual clock);
+  ticket's explained history), ``simulate`` (the core on a virtual clock) and ``recording``
+  (what it replays);
 * the edges: ``web/`` (Flask: webhooks, read and agents APIs, health, /metrics, ``signin``
   and the ``console/`` pages), ``receiver`` (verify, parse, dedupe, queue), ``queueing`` (one
   Redis round trip per delivery), ``worker`` (drain jobs), ``timers`` and ``clock``,

@@ -11,6 +11,7 @@ tickets and the rules can hand them back.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -18,7 +19,10 @@ from . import keys
 from .command import text
 from .events import EventType, TicketEvent, dump_event
 from .plan import Away
+from .recording import record_presence
 from .runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,7 @@ def mark_away(
     if tickets:
         rt.redis.sadd(_told(connector, agent), *tickets)
     _tell(rt, connector, tickets, EventType.AGENT_AWAY, agent, backup, now)
+    _record(rt, connector, agent, True, backup, now)
     return tickets
 
 
@@ -84,7 +89,21 @@ def mark_back(rt: Runtime, connector: str, agent: str, now: datetime) -> list[st
     rt.redis.delete(_told(connector, agent))
     tickets = sorted(told | owned)
     _tell(rt, connector, tickets, EventType.AGENT_BACK, agent, None, now)
+    _record(rt, connector, agent, False, None, now)
     return tickets
+
+
+def _record(
+    rt: Runtime, connector: str, agent: str, away: bool, backup: str | None, now: datetime
+) -> None:
+    """Presence changes join the recording, so ``simulate`` replays them too."""
+    path = rt.settings.record_path
+    if path is None:
+        return
+    try:
+        record_presence(path, connector, agent, away, backup, now)
+    except OSError:
+        log.exception("could not append to the recording %s", path)
 
 
 def expire(rt: Runtime, now: datetime) -> list[str]:

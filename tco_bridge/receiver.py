@@ -8,9 +8,7 @@ Kept free of Flask so it is tested as a function: (connector, headers, body, now
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +19,7 @@ from .connector import Connector, check_signature
 from .errors import DeliveryError, UnreadableDelivery, UnsupportedMediaType
 from .events import TicketEvent, dump_event
 from .queueing import EventQueue
+from .recording import append_line
 
 log = logging.getLogger(__name__)
 
@@ -121,14 +120,8 @@ class Receiver:
             import base64
 
             entry["body_b64"] = base64.b64encode(body).decode("ascii")
-        line = (json.dumps(entry, separators=(",", ":")) + "\n").encode()
         assert self.record_path is not None
-        # One write() on an O_APPEND descriptor: lines from several processes never interleave.
-        fd = os.open(self.record_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
+        append_line(self.record_path, entry)
 
 
 MAX_ID_LENGTH = 256

@@ -10,7 +10,6 @@ is kept. Nothing touches Redis or the network. Unreadable lines are reported and
 
 from __future__ import annotations
 
-import base64
 import heapq
 import json
 import sys
@@ -20,15 +19,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 import click
 
 from .actions import Action, ActionKind
-from .connector import Connector, build
-from .errors import RulesError, TcoError
+from .config import Settings
+from .errors import RulesError
 from .events import EventType, TicketEvent, utc
 from .pipeline import process
 from .plan import Away, Context, Rulebook
+from .recording import Parsers, Presence, delivery_events, read_recording
 from .rules.loader import load_rules
 from .state import TicketState, new_state
 
@@ -61,49 +62,6 @@ class Entry:
         }
 
 
-# --- reading a recording ------------------------------------------------------------------
-
-_connectors: dict[str, Connector] = {}
-
-
-def _connector(name: str) -> Connector:
-    if name not in _connectors:
-        _connectors[name] = build(name, {})
-    return _connectors[name]
-
-
-def delivery_events(record: dict[str, Any]) -> list[TicketEvent]:
-    """Parse one recorded delivery with its connector's pure ``parse``."""
-    name = record.get("connector")
-    if not isinstance(name, str):
-        raise ValueError("no connector named in the record")
-    if "body_b64" in record:
-        body = base64.b64decode(str(record["body_b64"]))
-    elif "body" in record:
-        body = str(record["body"]).encode("utf-8")
-    else:
-        raise ValueError("the record has neither body nor body_b64")
-    headers = {str(k).lower(): str(v) for k, v in dict(record.get("headers") or {}).items()}
-    return list(_connector(name).parse(headers, body).events)
-
-
-def read_recording(lines: Iterable[str]) -> tuple[list[TicketEvent], list[str]]:
-    """Events of every readable line, and ``line N: reason`` for each unreadable one."""
-    events: list[TicketEvent] = []
-    problems: list[str] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-            events.extend(delivery_events(record))
-        except (TcoError, ValueError, TypeError) as exc:
-            problems.append(f"line {number}: {exc}")
-    return events, problems
-
-
 # --- the replay ---------------------------------------------------------------------------
 
 
@@ -116,12 +74,18 @@ class Simulator:
     _timers: list[tuple[datetime, str, str]] = field(default_factory=list)
     _owners: dict[str, str] = field(default_factory=dict)
     _workload: Counter[str] = field(default_factory=Counter)
+    _told: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
-    def run(self, events: Iterable[TicketEvent], until: datetime | None = None) -> list[Entry]:
+    def run(
+        self, events: Iterable[TicketEvent | Presence], until: datetime | None = None
+    ) -> list[Entry]:
         ordered = sorted(events, key=lambda e: (utc(e.at), e.key))
         for event in ordered:
             self.fire_due(event.at)
-            self.step(event)
+            if isinstance(event, Presence):
+                self.presence(event)
+            else:
+                self.step(event)
         if until is None and ordered:
             until = ordered[-1].at + DEFAULT_HORIZON
         if until is not None:
@@ -149,8 +113,7 @@ class Simulator:
         self._presence(event)
         key = event.ticket_key
         state = self.states.get(key) or new_state(event.connector, event.ticket)
-        context = Context(workload=dict(self._workload), away=dict(self.away))
-        result = process(state, event, self.rules, event.at, context)
+        result = process(state, event, self.rules, event.at, self.context())
         self.states[key] = result.state
         self._count(key, result.state)
         for name, due in result.plan.timers_set.items():
@@ -158,6 +121,41 @@ class Simulator:
         trigger = f"timer:{event.field}" if event.type is EventType.TIMER_FIRED else event.type
         for action in result.plan.actions:
             self.timeline.append(_entry(event.at, key, str(trigger), action))
+
+    def context(self) -> Context:
+        """Workload and away list as the worker would read them now."""
+        return Context(workload=dict(self._workload), away=dict(self.away))
+
+    def presence(self, change: Presence) -> None:
+        """An agent marked away or back, as ``handover`` does it: an ``agent.away`` event for
+        each open ticket they own; ``agent.back`` for those and any they own now."""
+        kind = EventType.AGENT_AWAY if change.away else EventType.AGENT_BACK
+        owned = {k for k, owner in self._owners.items() if owner == change.agent}
+        told = self._told.setdefault((change.connector, change.agent), set())
+        tickets = owned if change.away else owned | told
+        if change.away:
+            told |= owned
+        else:
+            self._told.pop((change.connector, change.agent), None)
+            self.away.pop(change.agent, None)  # also when the agent owns nothing now
+        for key in sorted(tickets):
+            state = self.states[key]
+            if state.connector != change.connector:
+                continue
+            self.step(
+                TicketEvent(
+                    connector=state.connector,
+                    ticket=state.ticket,
+                    type=kind,
+                    at=change.at,
+                    key=change.key,
+                    delivery=change.key,
+                    field=change.agent,
+                    after=change.backup,
+                )
+            )
+        if change.away:
+            self.away[change.agent] = Away(change.agent, change.backup)
 
     def _presence(self, event: TicketEvent) -> None:
         """Agent away/back events carry the agent (``field``) and backup (``after``): the
@@ -205,10 +203,14 @@ def _describe(a: Action) -> tuple[str, str]:
 # --- output -------------------------------------------------------------------------------
 
 
-def format_table(entries: list[Entry], width: int = 90) -> Iterator[str]:
+def format_table(
+    entries: list[Entry], width: int = 90, zone: ZoneInfo | None = None
+) -> Iterator[str]:
+    """One row per action; times with their UTC offset, in ``zone`` (default UTC)."""
+    zone = zone or ZoneInfo("UTC")
     headers = ("at", "ticket", "rule", "action", "target", "text")
     rows = [
-        (e.at.strftime("%Y-%m-%d %H:%M"), e.ticket, e.rule, e.action, e.target, _cut(e.text, width))
+        (local_time(e.at, zone), e.ticket, e.rule, e.action, e.target, _cut(e.text, width))
         for e in entries
     ]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers[:-1])]
@@ -217,17 +219,21 @@ def format_table(entries: list[Entry], width: int = 90) -> Iterator[str]:
         yield "  ".join([*cells, row[-1]]).rstrip()
 
 
+def local_time(at: datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).isoformat(sep=" ", timespec="minutes")
+
+
 def _cut(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def write(entries: list[Entry], fmt: str, out: TextIO) -> None:
+def write(entries: list[Entry], fmt: str, out: TextIO, zone: ZoneInfo | None = None) -> None:
     if fmt == "jsonl":
         for e in entries:
             out.write(json.dumps(e.to_json(), ensure_ascii=False) + "\n")
         return
-    for line in format_table(entries):
+    for line in format_table(entries, zone=zone):
         out.write(line + "\n")
 
 
@@ -243,8 +249,20 @@ def write(entries: list[Entry], fmt: str, out: TextIO) -> None:
 )
 @click.option("--until", default=None, help="Run timers up to this ISO time (default: +30 days).")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table")
-def simulate_command(rules_file: Path, events_file: Path, until: str | None, fmt: str) -> None:
-    """Replay recorded deliveries on a virtual clock and print what the bridge would do."""
+@click.option(
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="KEY=VALUE lines over the environment: the bridge's settings (bot accounts, fields).",
+)
+def simulate_command(
+    rules_file: Path, events_file: Path, until: str | None, fmt: str, env_file: Path | None
+) -> None:
+    """Replay a recording on a virtual clock and print what the bridge would do.
+
+    Connectors are built from the bridge's own settings (the environment, with --env-file
+    on top), so the bridge's notes in the recording count as its own. Table times are in the
+    rules' default calendar zone, with their offset; JSONL times are UTC."""
     try:
         rules = load_rules(rules_file)
     except RulesError as exc:
@@ -258,8 +276,27 @@ def simulate_command(rules_file: Path, events_file: Path, until: str | None, fmt
             f"{until!r} is not an ISO 8601 time", param_hint="--until"
         ) from None
     with events_file.open(encoding="utf-8") as fh:
-        events, problems = read_recording(fh)
+        events, problems = read_recording(fh, parsers_from(env_file))
     for problem in problems:
         click.echo(f"{events_file}: {problem} (skipped)", err=True)
     entries = Simulator(rules).run(events, end)
-    write(entries, fmt, sys.stdout)
+    write(entries, fmt, sys.stdout, rules_zone(rules))
+
+
+def parsers_from(env_file: Path | None) -> Parsers:
+    """Connectors built like the bridge's: its settings, with an env file's lines on top."""
+    from honcho.environ import parse
+
+    env = dict(Settings.from_env().env)
+    if env_file is not None:
+        env.update(parse(env_file.read_text(encoding="utf-8")))
+    return Parsers(env)
+
+
+def rules_zone(rules: Rulebook) -> ZoneInfo:
+    defs = getattr(rules, "defs", None)
+    calendar = defs.calendars.get(defs.default_calendar) if defs and defs.default_calendar else None
+    return calendar.tz if calendar is not None else ZoneInfo("UTC")
+
+
+__all__ = ["Entry", "Parsers", "Presence", "Simulator", "delivery_events", "read_recording"]

@@ -14,7 +14,8 @@ import click
 
 from ..errors import RulesError, TcoError
 from ..events import TicketEvent, load_event
-from ..simulate import delivery_events, simulate_command
+from ..simulate import delivery_events, read_recording, simulate_command
+from .engine import RuleSet
 from .explain import explain, format_verdicts
 from .loader import load_rules
 
@@ -43,20 +44,47 @@ def check_command(file: Path) -> None:
 @click.option(
     "--event",
     "event_spec",
-    required=True,
+    default=None,
     metavar="FILE[:LINE]",
     help="A canonical event (JSON), or a recorded delivery (connector, headers, body); "
     "FILE:LINE takes one line of a recording (TCO_RECORD_FILE, JSON lines).",
 )
-@click.option("--at", "at", default=None, help="Evaluate at this ISO time (default: the event's).")
-def explain_command(file: Path, event_spec: str, at: str | None) -> None:
-    """Show, per rule in FILE, whether it matches the event and why not."""
+@click.option(
+    "--recording",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A recording (TCO_RECORD_FILE) to rebuild the ticket's state from; needs --ticket.",
+)
+@click.option("--ticket", default=None, help="With --recording: the ticket (id or connector:id).")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="Evaluate at this ISO time (default: the event's); with --recording, judge the "
+    "ticket's last event at or before it.",
+)
+def explain_command(
+    file: Path, event_spec: str | None, recording: Path | None, ticket: str | None, at: str | None
+) -> None:
+    """Show, per rule in FILE, whether it matches an event and why not.
+
+    With --event, the event is judged against a new ticket (only what the event carries).
+    With --recording and --ticket, the recording is replayed as simulate does (deliveries,
+    presence changes, timers on a virtual clock) up to the ticket's last event at or before
+    --at; that event is judged against the ticket's state rebuilt from everything before it,
+    with the workload and away list of that moment."""
+    if (event_spec is None) == (recording is None) or (recording is not None) != bool(ticket):
+        raise click.UsageError("give --event FILE[:LINE], or --recording FILE with --ticket ID")
     try:
         rules = load_rules(file)
     except RulesError as exc:
         for message in exc.messages:
             click.echo(message, err=True)
         raise SystemExit(1) from None
+    if recording is not None and ticket:
+        _explain_recording(rules, recording, ticket, at)
+        return
+    assert event_spec is not None
     event_file, line = split_line(event_spec)
     try:
         events = read_event_file(event_file, line)
@@ -71,6 +99,29 @@ def explain_command(file: Path, event_spec: str, at: str | None) -> None:
             f"# {event.connector}:{event.ticket} {event.type.value} at {event.at.isoformat()}"
         )
         click.echo(format_verdicts(explain(rules, event, now=now)))
+
+
+def _explain_recording(rules: RuleSet, recording: Path, ticket: str, at: str | None) -> None:
+    from ..simulate import parsers_from
+    from .explain import replay_to
+
+    try:
+        until = datetime.fromisoformat(at) if at else None
+    except ValueError:
+        raise click.BadParameter(f"{at!r} is not an ISO 8601 time", param_hint="--at") from None
+    with recording.open(encoding="utf-8") as fh:
+        items, problems = read_recording(fh, parsers_from(None))
+    for problem in problems:
+        click.echo(f"{recording}: {problem} (skipped)", err=True)
+    found = replay_to(rules, items, ticket, until)
+    if found is None:
+        raise click.ClickException(f"{recording}: no event of ticket {ticket!r} in the recording")
+    event, state, context = found
+    click.echo(
+        f"# {event.connector}:{event.ticket} {event.type.value} at {event.at.isoformat()}"
+        f" (state rebuilt from {len(state.seen)} earlier events and timers)"
+    )
+    click.echo(format_verdicts(explain(rules, event, state=state, context=context)))
 
 
 def split_line(spec: str) -> tuple[Path, int | None]:

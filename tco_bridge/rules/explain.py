@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..events import TicketEvent
+from ..events import TicketEvent, utc
 from ..plan import Context
+from ..recording import Presence
 from ..state import TicketState, apply, new_state
 from .engine import OWNER_CHANGED, RuleSet
 
@@ -47,6 +49,31 @@ def explain(
         ok, why = rules.matches(rule, facts)
         verdicts.append(Verdict(rule.name, ok, why))
     return verdicts
+
+
+def replay_to(
+    rules: RuleSet, items: Sequence[TicketEvent | Presence], ticket: str, at: datetime | None
+) -> tuple[TicketEvent, TicketState, Context] | None:
+    """The ticket's last event at or before ``at``, with the ticket's state and the context
+    (workload, away) just before it, from replaying everything earlier as simulate does."""
+    events = [
+        i
+        for i in items
+        if isinstance(i, TicketEvent)
+        and ticket in (i.ticket, i.ticket_key)
+        and (at is None or i.at <= utc(at))
+    ]
+    if not events:
+        return None
+    last = max(events, key=lambda e: (utc(e.at), e.key))
+    order = (utc(last.at), last.key)
+    earlier = [i for i in items if (utc(i.at), i.key) < order]
+    from ..simulate import Simulator  # simulate's CLI imports the rules package
+
+    sim = Simulator(rules)
+    sim.run(earlier, until=last.at)
+    state = sim.states.get(last.ticket_key) or new_state(last.connector, last.ticket)
+    return last, state, sim.context()
 
 
 def format_verdicts(verdicts: list[Verdict]) -> str:
