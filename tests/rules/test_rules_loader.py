@@ -183,7 +183,8 @@ def test_several_errors_are_reported_together_with_file_and_line() -> None:
         "r.yaml:17: rules[0].enabled: expected true or false, got str 'maybe'",
         "r.yaml:18: rules[0].when.priority: priority 'P7' is not one of: P1, P2",
         "r.yaml:20: rules[0].do[0].nudge.to[1]: target 'boss' is not one of: actor, agent, "
-        "assignee, backup, frontline_lead, group, group_lead, lead, owner, owner_team, requester",
+        "assignee, backup, frontline_lead, group, group_lead, lead, owner, owner_team, peer, "
+        "requester",
         "r.yaml:21: rules[0].do[1].transition: status 'reopened' is not one of: closed, new, "
         "on_hold, open, pending, resolved",
     ]

@@ -29,13 +29,14 @@ TICKET = {
 
 
 def delivery(seq: int, at: str, event: str, actor: str, role: str, **extra: Any) -> str:
+    ticket = {**TICKET, **extra.pop("ticket", {})}
     body = {
         "event": event,
         "delivery": f"d{seq}",
         "sequence": seq,
         "at": at,
         "actor": {"id": actor, "name": actor.title(), "role": role},
-        "ticket": TICKET,
+        "ticket": ticket,
         **extra,
     }
     line = {"received_at": at, "connector": "sandbox", "headers": {}, "body": json.dumps(body)}
@@ -136,7 +137,13 @@ def test_explain_rebuilds_the_ticket_from_a_recording(tmp_path: Path, monkeypatc
         delivery(1, "2025-03-07T08:00:00+00:00", "ticket.created", "carol", "requester"),
         reply(2, "2025-03-07T08:05:00+00:00", "alice"),
         delivery(
-            3, "2025-03-07T09:00:00+00:00", "ticket.status_changed", "erin", "agent", change=status
+            3,
+            "2025-03-07T09:00:00+00:00",
+            "ticket.status_changed",
+            "erin",
+            "agent",
+            change=status,
+            ticket={"status": "resolved"},
         ),
     )
     args = ["explain", str(DEFAULT_RULES), "--recording", str(path), "--ticket", "SBX-1"]
