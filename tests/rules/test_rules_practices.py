@@ -567,4 +567,7 @@ def test_peer_is_the_lead_when_the_resolver_is_the_only_member() -> None:
     sim = started(load_rules_text(text, "custom.yaml"), type="change")
     sim.group(T0 + hours(1), "l2_network")
     task, note = quality(sim.status(T0 + hours(2), Status.RESOLVED, actor=ERIN))
-    assert task.task is not None and task.task.assignee is None and note.mention == ()
+    # the resolver is the group's only member and its lead: nobody else is in the group, so
+    # the task falls back to ownership.fallback (the front-line lead), never to nobody
+    assert task.task is not None and task.task.assignee == "lead-sd"
+    assert "erin" not in note.mention
