@@ -125,7 +125,11 @@ def test_redis_restart_under_load_loses_and_doubles_nothing(
             push_group(client, actions)
         wait_for(lambda: stand_in.landed()["update_ticket"] >= 5, 30, "write-backs under way")
         restart(server, down_s=1.0)
-        wait_for(lambda: stand_in.landed()["update_ticket"] >= len(tickets), 60, "every group")
+        # A job cut mid-flight by the outage comes back through its lapsed lease (LEASE_S), the
+        # clock's sweep and the 429 backoff, in a chain that has taken over a minute on a busy
+        # 2-core machine: wait long enough for that chain; what is asserted is that nothing is
+        # lost or doubled, not how fast (the retry test times its path).
+        wait_for(lambda: stand_in.landed()["update_ticket"] >= len(tickets), 150, "every group")
         time.sleep(1.0)
         assert stand_in.landed()["update_ticket"] == 40  # one Update Ticket per group
         for ticket in groups:
