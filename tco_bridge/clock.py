@@ -21,7 +21,7 @@ import redis
 
 from . import keys, telemetry
 from .outage import Outage
-from .recovery import MOVE_S, move_due, requeue_abandoned
+from .recovery import MOVE_S, move_due, requeue_abandoned, requeue_stranded
 from .runtime import Runtime
 from .timers import TimerStore
 
@@ -66,10 +66,11 @@ class Clock:
                 log.info("%s is back (the away period ended): their tickets were told", agent)
             self._schedule_reconcile()
 
-            # Write-backs a crashed drain job committed but never queued, and write-back jobs
-            # whose worker died while running them.
+            # Write-backs a crashed drain job committed but never queued, write-back jobs whose
+            # worker died while running them, and jobs a worker took as Redis went away.
             dispatch_outbox(self.runtime)
             requeue_abandoned(self.runtime)
+            requeue_stranded(self.runtime)
             self.runtime.redis.set(keys.heartbeat("clock"), time.time())
         return fired
 

@@ -12,6 +12,12 @@ attempt count; the done markers skip what landed, and the ``tried`` markers make
 look for the trace of what may have landed. RQ's own clean-up would only mark the job failed,
 once its timeout had passed, and nobody would retry it.
 
+**Limbo** (:func:`requeue_stranded`): a worker takes a job with LMOVE from the queue into RQ's
+intermediate list, then records it as started. When Redis stops between the two (a restart, a
+failover), the job sits in the intermediate list, in no registry, and RQ's own clean-up only
+marks it failed at a worker's 10-minute maintenance. The sweep puts every job that has stayed
+there longer than ``GRACE_S`` back on its queue, once (LREM answers 1 to one process only).
+
 **Scheduled retries** (:func:`move_due`): a retry is ``enqueue_in`` (see ``writeback.py``), kept
 in RQ's scheduled registry until due. RQ's scheduler runs inside one worker under a lock of
 61 s, only re-tried by the others at their 10-minute maintenance, and its thread dies when
@@ -28,6 +34,7 @@ from types import TracebackType
 from typing import Any
 
 import redis
+from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
@@ -158,6 +165,40 @@ def requeue_abandoned(rt: Runtime, now: float | None = None) -> int:
             job_id,
             kw["connector"],
             kw["ticket"],
+        )
+    return requeued
+
+
+def requeue_stranded(rt: Runtime, now: float | None = None) -> int:
+    """Queue again every job left in RQ's intermediate list, taken by a worker that never
+    recorded it as started; returns how many were queued."""
+    client = rt.redis
+    limbo = IntermediateQueue(rt.queue.key, connection=client)
+    taken = limbo.get_job_ids()
+    if not taken:
+        return 0
+    started = set(StartedJobRegistry(queue=rt.queue).get_job_ids(cleanup=False))
+    moment = time.time() if now is None else now
+    requeued = 0
+    for job_id in taken:
+        if job_id in started:
+            continue  # the normal path: the worker runs it
+        limbo.set_first_seen(job_id)
+        first_seen = limbo.get_first_seen(job_id)
+        if first_seen is None or moment - first_seen.timestamp() < GRACE_S:
+            continue  # a worker may be between LMOVE and recording the start
+        if not client.lrem(limbo.key, 1, job_id):
+            continue  # another clock took it
+        client.delete(limbo.get_first_seen_key(job_id))
+        job = rt.queue.fetch_job(job_id)
+        if job is None:
+            continue
+        rt.queue._enqueue_job(job)
+        requeued += 1
+        log.warning(
+            "job %s (%s) was taken by a worker that lost Redis: queued again",
+            job_id,
+            job.description,
         )
     return requeued
 

@@ -12,7 +12,7 @@ import pytest
 from faults_kit import ZENDESK_ENV, group_actions
 
 from tco_bridge import recovery
-from tco_bridge.recovery import Lease, lease_key, move_due, requeue_abandoned
+from tco_bridge.recovery import Lease, lease_key, move_due, requeue_abandoned, requeue_stranded
 from tco_bridge.runtime import Runtime
 from tco_bridge.writeback import enqueue_group
 
@@ -64,6 +64,28 @@ def test_a_live_or_just_started_job_is_left_alone(rt: Runtime) -> None:
     rt.redis.set(lease_key(alive), "token", px=10_000)
     started_by_a_worker(rt, seconds_ago=1)
     assert requeue_abandoned(rt) == 0
+    assert rt.queue.count == 0
+
+
+def test_a_job_taken_as_redis_went_away_is_queued_again_once(rt: Runtime) -> None:
+    """A worker LMOVEs the job into RQ's intermediate list and loses Redis before it records
+    the start: the job is in no registry. The sweep gives it a grace period, then queues it."""
+    enqueue_group(rt, "zendesk", "4242", [a.to_json() for a in group_actions()])
+    (job,) = rt.queue.jobs
+    rt.redis.lmove(rt.queue.key, rt.queue.intermediate_queue_key)  # what a worker's dequeue does
+    assert rt.queue.count == 0
+    assert requeue_stranded(rt) == 0  # just taken: the worker may be about to start it
+    assert requeue_stranded(rt, now=time.time() + 30) == 1
+    assert [j.id for j in rt.queue.jobs] == [job.id]
+    assert rt.redis.llen(rt.queue.intermediate_queue_key) == 0
+    assert requeue_stranded(rt, now=time.time() + 60) == 0  # once
+
+
+def test_a_job_its_worker_started_is_not_taken_from_the_intermediate_list(rt: Runtime) -> None:
+    job_id = started_by_a_worker(rt, seconds_ago=30)
+    rt.redis.rpush(rt.queue.intermediate_queue_key, job_id)
+    requeue_stranded(rt)
+    assert requeue_stranded(rt, now=time.time() + 30) == 0
     assert rt.queue.count == 0
 
 
