@@ -1,4 +1,10 @@
-"""``tco-bridge simulate`` over a recording built from the real webhook fixtures."""
+"""``tco-bridge simulate`` over a recording built from the real webhook fixtures.
+
+The recording's Jira lines come from a Cloud payload of October 2019; their dates and epoch
+timestamps are moved forward 1,918 days (274 weeks: same weekday, same local hours) so the whole
+recording covers one January, as a real one would. Left in 2019, the open P1 ticket's hourly
+update reminders ran through five years of simulated time before the 2025 lines.
+"""
 
 from __future__ import annotations
 
