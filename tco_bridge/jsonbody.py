@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from .errors import UnreadableDelivery
+
 
 def loads(body: bytes | str) -> Any:
     try:
@@ -28,3 +30,16 @@ def dumps(value: Any) -> bytes:
         return orjson.dumps(value)
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(value).encode()
+
+
+def read_object(body: bytes, source: str) -> dict[str, Any]:
+    """The webhook body as a JSON object, or :class:`UnreadableDelivery` (a 400) saying what
+    it is instead; ``source`` names the sender in that message ("Zendesk webhook")."""
+    try:
+        payload = loads(body)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        raise UnreadableDelivery(f"{source} body is not JSON") from None
+    if not isinstance(payload, dict):
+        kind = type(payload).__name__
+        raise UnreadableDelivery(f"{source} body is a JSON {kind}, not an object")
+    return payload

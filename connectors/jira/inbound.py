@@ -77,13 +77,7 @@ class _Context:
 
 
 def _load(body: bytes) -> Json:
-    try:
-        data = jsonbody.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise UnreadableDelivery("body is not JSON") from None
-    if not isinstance(data, dict):
-        raise UnreadableDelivery("body is not a JSON object")
-    return data
+    return jsonbody.read_object(body, "Jira webhook")
 
 
 def _timestamp(data: Json, fields: Json) -> datetime:

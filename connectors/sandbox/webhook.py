@@ -30,6 +30,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from tco_bridge import jsonbody
 from tco_bridge.connector import Delivery, Headers
 from tco_bridge.errors import SignatureError, UnreadableDelivery
 from tco_bridge.events import Actor, ActorKind, Comment, EventType, Snapshot, Status, TicketEvent
@@ -205,15 +206,7 @@ def _value(value: Any, where: str) -> str | None:
 
 
 def _object(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
-        raise UnreadableDelivery("sandbox webhook body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise UnreadableDelivery(
-            f"sandbox webhook body is a JSON {type(payload).__name__}, not an object"
-        )
-    return payload
+    return jsonbody.read_object(body, "sandbox webhook")
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:

@@ -86,12 +86,4 @@ def parse(headers: Headers, body: bytes, *, bot: str | None) -> Delivery:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        payload = jsonbody.loads(body)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
-        raise UnreadableDelivery("Zendesk webhook body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise UnreadableDelivery(
-            f"Zendesk webhook body is a JSON {type(payload).__name__}, not an object"
-        )
-    return payload
+    return jsonbody.read_object(body, "Zendesk webhook")

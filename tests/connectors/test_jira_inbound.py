@@ -404,7 +404,7 @@ def test_update_without_changes_is_acknowledged(jira_dir: Path) -> None:
     [
         (b"not json", "body is not JSON"),
         (b"\xff\xfe", "body is not JSON"),
-        (b"[1, 2]", "body is not a JSON object"),
+        (b"[1, 2]", "Jira webhook body is a JSON list, not an object"),
         (b'{"issue": {"key": "X-1"}}', "not a Jira webhook: no webhookEvent"),
         (
             b'{"webhookEvent": "jira:issue_updated", "timestamp": 1, "issue": {"id": "1"}}',

@@ -346,9 +346,8 @@ def test_verify_after_resolve_and_quality_check_work_on_sandbox_tickets(
     client: FlaskClient, sent: Sent
 ) -> None:
     """The sandbox's own webhooks, replayed through the default rules (simulate's engine)."""
-    from rules_kit import DEFAULT_RULES
-
     from connectors.sandbox.webhook import parse
+    from tco_bridge.config import DEFAULT_RULES
     from tco_bridge.rules import load_rules
     from tco_bridge.simulate import Simulator
 

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import datetime
 from typing import Any
 
+from tco_bridge import jsonbody
 from tco_bridge.connector import Delivery, Headers
 from tco_bridge.errors import SignatureError, UnreadableDelivery
 from tco_bridge.events import (
@@ -158,13 +158,7 @@ def canonical_status(value: Any) -> tuple[str | None, Status | None]:
 
 
 def _object(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        raise UnreadableDelivery("Freshdesk webhook body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise UnreadableDelivery("Freshdesk webhook body is not a JSON object")
-    return payload
+    return jsonbody.read_object(body, "Freshdesk webhook")
 
 
 def _text(value: Any) -> str | None:
