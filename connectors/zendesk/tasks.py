@@ -46,13 +46,7 @@ def _followup(send: Send, action: Action, task: TaskSpec) -> Outcome:
     ).data.get("results")
     existing = _first_id(found if isinstance(found, list) else [])
     if existing:
-        return Outcome(
-            action.id,
-            ok=True,
-            skipped=True,
-            remote_id=existing,
-            detail=f"follow-up ticket #{existing} already exists",
-        )
+        return _exists(action, existing, f"follow-up ticket #{existing}")
     answer = send(
         ApiRequest(
             "POST",
@@ -66,6 +60,13 @@ def _followup(send: Send, action: Action, task: TaskSpec) -> Outcome:
     replayed = answer.headers.get("x-idempotency-lookup", "").lower() == "hit"
     detail = "Zendesk replayed the earlier create" if replayed else "follow-up ticket created"
     return Outcome(action.id, ok=True, skipped=replayed, remote_id=remote, detail=detail)
+
+
+def _exists(action: Action, remote_id: str, what: str) -> Outcome:
+    """An earlier attempt created it (found by the action id it carries): nothing to send."""
+    return Outcome(
+        action.id, ok=True, skipped=True, remote_id=remote_id, detail=f"{what} already exists"
+    )
 
 
 def followup_ticket(action: Action, task: TaskSpec) -> dict[str, Any]:
@@ -107,13 +108,7 @@ def _article(send: Send, action: Action, task: TaskSpec, target: ArticleTarget) 
     ]
     existing = _first_id(labelled)
     if existing:
-        return Outcome(
-            action.id,
-            ok=True,
-            skipped=True,
-            remote_id=existing,
-            detail=f"draft article {existing} already exists",
-        )
+        return _exists(action, existing, f"draft article {existing}")
     answer = send(
         ApiRequest(
             "POST",
