@@ -13,14 +13,17 @@ Where things live, following one event from the ticket tool and back:
 * the edges: ``web/`` (Flask: webhooks, read and agents APIs, health, /metrics, ``signin``
   and the ``console/`` pages), ``receiver`` (verify, parse, dedupe, queue), ``queueing`` (one
   Redis round trip per delivery), ``worker`` (drain jobs), ``timers`` and ``clock``,
-  ``writeback``, ``ratelimit`` and ``failed`` (write-back jobs), ``held`` (write-backs waiting
-  for a write limit, shown on the ticket), ``handover``, ``reconcile``, ``ticket_store``;
+  ``outbox`` (decided write-backs onto RQ), ``writeback`` (the write-back job),
+  ``ratelimit``, ``failed`` (parked write-backs), ``redaction`` (secrets out of what is kept
+  or logged), ``held`` (write-backs waiting for a write limit, shown on the ticket),
+  ``handover``, ``reconcile``, ``ticket_store``;
 * the contracts: ``connector`` (the Connector protocol and discovery), ``retry`` (the shared
   retry table), ``conformance`` (the kit every connector passes), ``errors`` (one root);
 * process plumbing: ``config`` (settings, read once), ``runtime`` (what a process holds),
-  ``rules_source`` (hot reload), ``keys`` (every Redis key), ``embedded_redis``, ``datadir``
-  (``make run``'s data folder: where commands find the private Redis, reset), ``cli`` and
-  ``command`` (what every subcommand shares, one-line failures), ``telemetry`` (worker and
+  ``rules_source`` (hot reload), ``keys`` (every Redis key; Redis replies as text),
+  ``embedded_redis``, ``datadir`` (``make run``'s data folder: where commands find the
+  private Redis, reset), ``cli/`` (the ``tco-bridge`` command, one module per command group;
+  ``cli.common``: what every subcommand shares, one-line failures), ``telemetry`` (worker and
   clock counters kept in Redis) and ``prometheus`` (``/metrics``: multiprocess web counters,
   Redis facts at scrape time), ``gunicorn_conf``, ``users`` (console users and roles),
   ``democlock`` (the fast clock of ``make demo``).

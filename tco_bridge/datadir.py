@@ -5,8 +5,8 @@ files of the running processes (``prometheus/``) and ``redis.url``: the address 
 Redis while ``make run`` is up. Every ``tco-bridge`` command run with ``REDIS_URL`` unset looks
 there, so ``tco-bridge metrics`` in a second terminal finds the running bridge.
 
-``tco-bridge sandbox reset`` (``make reset``) empties the folder's private data so the
-README's sandbox story starts again from ``SBX-1``.
+``tco-bridge sandbox reset`` (``make reset``, :mod:`tco_bridge.cli.sandbox`) empties the
+folder's private data so the README's sandbox story starts again from ``SBX-1``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import os
 import shutil
 from pathlib import Path
 
-import click
 import redis
 
 from .config import Settings
@@ -110,22 +109,3 @@ def reset(settings: Settings) -> list[Path]:
             continue
         removed.append(path)
     return removed
-
-
-@click.group("sandbox")
-def sandbox_group() -> None:
-    """The built-in sandbox ticket tool and the local data of `make run`."""
-
-
-@sandbox_group.command("reset")
-def reset_command() -> None:
-    """Clear the sandbox's tickets and the private Redis (TCO_DATA_DIR); REDIS_URL is never
-    touched. Stop `make run` first."""
-    settings = Settings.from_env()
-    removed = reset(settings)
-    for path in removed:
-        click.echo(f"removed {path}")
-    if not removed:
-        click.echo(f"nothing to remove in {settings.data_dir}")
-    if settings.redis_url:
-        click.echo("REDIS_URL is set: that Redis was left alone (flush it yourself if you mean to)")

@@ -11,33 +11,21 @@ Redis key:
 
 ``retry`` re-enqueues a parked group with its attempt count reset; the write-back job's done
 markers drop every action that already reached the tool, so a replay never writes twice.
-
-CLI (mounted by the main command as ``tco-bridge failed``)::
-
-    tco-bridge failed list [--json]
-    tco-bridge failed show ID [--json]
-    tco-bridge failed retry ID | --all
-    tco-bridge failed purge ID | --all
+Admins see them with ``tco-bridge failed`` (:mod:`tco_bridge.cli.failed`) and on the console.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-import click
-
-from .command import command_runtime
+from .outbox import enqueue_group
+from .redaction import redact, secrets_of
 from .runtime import Runtime
 
 FAILED = "tco:failed"
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE|CREDENTIAL|AUTH", re.I)
-_URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,24 +49,6 @@ class Parked:
         return cls(**data)
 
 
-# --- secrets ---------------------------------------------------------------------------------
-def secrets_of(rt: Runtime) -> list[str]:
-    """Values that must never reach a log line or a parked record."""
-    found = [v for k, v in rt.settings.env.items() if _SECRET_NAME.search(k) and len(v) >= 4]
-    found += [rt.settings.api_token or ""]
-    for conn in rt.connectors.values():
-        found.append(getattr(conn, "webhook_secret", None) or "")
-    return sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret and any ``user:password@`` in a URL replaced by ``***``."""
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return _URL_USERINFO.sub(r"\1***@", text)
-
-
-# --- the registry ------------------------------------------------------------------------------
 def park(
     rt: Runtime,
     *,
@@ -132,8 +102,6 @@ def retry(rt: Runtime, group: str) -> bool:
     record = get_parked(rt, group)
     if record is None:
         return False
-    from .writeback import enqueue_group  # here: writeback imports this module
-
     enqueue_group(
         rt,
         record.connector,
@@ -158,109 +126,3 @@ def purge_all(rt: Runtime) -> int:
     count = int(rt.redis.hlen(FAILED))
     rt.redis.delete(FAILED)
     return count
-
-
-# --- CLI ---------------------------------------------------------------------------------------
-def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def _kinds(record: Parked) -> str:
-    return ",".join(str(a.get("kind")) for a in record.actions)
-
-
-def _table(records: list[Parked]) -> str:
-    head = ("ID", "CONNECTOR", "TICKET", "ACTIONS", "TRIES", "STATUS", "LAST FAILURE", "ERROR")
-    rows = [
-        (
-            r.id,
-            r.connector,
-            r.ticket,
-            _kinds(r),
-            str(r.attempts),
-            str(r.status or "-"),
-            _when(r.last_failed),
-            f"{r.error_type}: {r.message}"[:60],
-        )
-        for r in records
-    ]
-    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    header = "  ".join(cell.ljust(w) for cell, w in zip(head, widths, strict=True))
-    return "\n".join(line.rstrip() for line in [header, *lines])
-
-
-@click.group("failed")
-def failed_group() -> None:
-    """Write-backs the bridge gave up on: list, inspect, replay or purge them."""
-
-
-@failed_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def list_command(as_json: bool) -> None:
-    """List parked write-back groups, most recent failure first."""
-    records = all_parked(command_runtime())
-    if as_json:
-        click.echo(json.dumps([r.to_json() for r in records], indent=2))
-    elif not records:
-        click.echo("No parked write-backs.")
-    else:
-        click.echo(_table(records))
-
-
-@failed_group.command("show")
-@click.argument("group")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def show_command(group: str, as_json: bool) -> None:
-    """Show one parked group: its error and every action in it."""
-    record = get_parked(command_runtime(), group)
-    if record is None:
-        raise click.ClickException(f"no parked write-back {group!r} (see `failed list`)")
-    if as_json:
-        click.echo(json.dumps(record.to_json(), indent=2))
-        return
-    click.echo(f"id:            {record.id}")
-    click.echo(f"ticket:        {record.connector}:{record.ticket}")
-    click.echo(f"attempts:      {record.attempts}")
-    click.echo(f"first failure: {_when(record.first_failed)}")
-    click.echo(f"last failure:  {_when(record.last_failed)}")
-    click.echo(f"error:         {record.error_type} (status {record.status or '-'})")
-    click.echo(f"               {record.message}")
-    click.echo("actions:")
-    for action in record.actions:
-        click.echo(f"  - {action.get('id')} {action.get('kind')} (rule {action.get('rule')})")
-
-
-def _one_or_all(group: str | None, every: bool) -> None:
-    if bool(group) == every:
-        raise click.UsageError("give one group ID or --all")
-
-
-@failed_group.command("retry")
-@click.argument("group", required=False)
-@click.option("--all", "every", is_flag=True, help="Retry every parked group.")
-def retry_command(group: str | None, every: bool) -> None:
-    """Queue a parked group again (actions already done are not written twice)."""
-    _one_or_all(group, every)
-    rt = command_runtime()
-    if every:
-        click.echo(f"Queued {retry_all(rt)} parked write-back(s) again.")
-    elif group and retry(rt, group):
-        click.echo(f"Queued {group} again.")
-    else:
-        raise click.ClickException(f"no parked write-back {group!r} (see `failed list`)")
-
-
-@failed_group.command("purge")
-@click.argument("group", required=False)
-@click.option("--all", "every", is_flag=True, help="Forget every parked group.")
-def purge_command(group: str | None, every: bool) -> None:
-    """Forget a parked group without performing it."""
-    _one_or_all(group, every)
-    rt = command_runtime()
-    if every:
-        click.echo(f"Purged {purge_all(rt)} parked write-back(s).")
-    elif group and purge(rt, group):
-        click.echo(f"Purged {group}.")
-    else:
-        raise click.ClickException(f"no parked write-back {group!r} (see `failed list`)")

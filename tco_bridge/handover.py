@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from . import keys
-from .command import text
 from .events import EventType, TicketEvent, dump_event
+from .keys import text
 from .plan import Away
 from .recording import record_presence
 from .runtime import Runtime

@@ -74,3 +74,8 @@ def timer_member(shard: int, connector: str, ticket_id: str, name: str) -> str:
     """``<shard>|<connector>|<ticket>|<name>``: the shard rides along so the clock's Lua script
     can route a due timer without hashing."""
     return f"{shard}|{connector}|{ticket_id}|{name}"
+
+
+def text(value: bytes | str) -> str:
+    """A Redis reply as text (clients may be set to decode or not)."""
+    return value.decode() if isinstance(value, bytes) else value

@@ -39,7 +39,7 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from . import keys
-from .command import text
+from .keys import text
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""``tco-bridge simulate``: replay recorded deliveries through the pure core on a virtual clock.
+"""Replay recorded deliveries through the pure core on a virtual clock.
 
 Each recorded delivery (the receiver's JSONL format: ``received_at``, ``connector``,
 ``headers``, ``body`` or ``body_b64``) is parsed with its connector's pure ``parse`` (no
@@ -12,25 +12,18 @@ from __future__ import annotations
 
 import heapq
 import json
-import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-import click
-
 from .actions import Action, ActionKind
-from .config import Settings
-from .errors import RulesError
 from .events import EventType, TicketEvent, utc
 from .pipeline import process
 from .plan import Away, Context, Rulebook
 from .recording import Parsers, Presence, delivery_events, read_recording
-from .rules.loader import load_rules
 from .state import TicketState, new_state
 
 DEFAULT_HORIZON = timedelta(days=30)
@@ -235,62 +228,6 @@ def write(entries: list[Entry], fmt: str, out: TextIO, zone: ZoneInfo | None = N
         return
     for line in format_table(entries, zone=zone):
         out.write(line + "\n")
-
-
-@click.command("simulate")
-@click.option(
-    "--rules", "rules_file", required=True, type=click.Path(dir_okay=False, path_type=Path)
-)
-@click.option(
-    "--events",
-    "events_file",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
-@click.option("--until", default=None, help="Run timers up to this ISO time (default: +30 days).")
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table")
-@click.option(
-    "--env-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="KEY=VALUE lines over the environment: the bridge's settings (bot accounts, fields).",
-)
-def simulate_command(
-    rules_file: Path, events_file: Path, until: str | None, fmt: str, env_file: Path | None
-) -> None:
-    """Replay a recording on a virtual clock and print what the bridge would do.
-
-    Connectors are built from the bridge's own settings (the environment, with --env-file
-    on top), so the bridge's notes in the recording count as its own. Table times are in the
-    rules' default calendar zone, with their offset; JSONL times are UTC."""
-    try:
-        rules = load_rules(rules_file)
-    except RulesError as exc:
-        for message in exc.messages:
-            click.echo(message, err=True)
-        raise SystemExit(1) from None
-    try:
-        end = utc(datetime.fromisoformat(until)) if until else None
-    except ValueError:
-        raise click.BadParameter(
-            f"{until!r} is not an ISO 8601 time", param_hint="--until"
-        ) from None
-    with events_file.open(encoding="utf-8") as fh:
-        events, problems = read_recording(fh, parsers_from(env_file))
-    for problem in problems:
-        click.echo(f"{events_file}: {problem} (skipped)", err=True)
-    entries = Simulator(rules).run(events, end)
-    write(entries, fmt, sys.stdout, rules_zone(rules))
-
-
-def parsers_from(env_file: Path | None) -> Parsers:
-    """Connectors built like the bridge's: its settings, with an env file's lines on top."""
-    from honcho.environ import parse
-
-    env = dict(Settings.from_env().env)
-    if env_file is not None:
-        env.update(parse(env_file.read_text(encoding="utf-8")))
-    return Parsers(env)
 
 
 def rules_zone(rules: Rulebook) -> ZoneInfo:

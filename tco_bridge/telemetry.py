@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import keys
-from .command import text
+from .keys import text
 
 KEY = f"{keys.PREFIX}:metrics"
 

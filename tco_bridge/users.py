@@ -1,6 +1,7 @@
 """Console users: who may sign in to the web console, and with which role.
 
-An admin configures them with ``tco-bridge users add NAME --role admin|lead|agent``, which
+An admin configures them with ``tco-bridge users add NAME --role admin|lead|agent``
+(:mod:`tco_bridge.cli.users`), which
 prints a sign-in token once; only a salted hash of it is kept. Roles rank
 ``agent < lead < admin``: an agent sees the tickets they own and a ticket's timeline, a lead
 also the team's overdue updates, stalled escalations and metrics, an admin also failed
@@ -18,11 +19,8 @@ import re
 import secrets
 from dataclasses import asdict, dataclass
 
-import click
 import redis
 from werkzeug.security import check_password_hash, generate_password_hash
-
-from .command import command_runtime
 
 USERS = "tco:users"
 ROLES = ("agent", "lead", "admin")
@@ -73,38 +71,3 @@ def all_users(client: redis.Redis) -> list[User]:
 
 def remove_user(client: redis.Redis, name: str) -> bool:
     return bool(client.hdel(USERS, name))
-
-
-# --- CLI ---------------------------------------------------------------------------------------
-@click.group("users")
-def users_group() -> None:
-    """Console users and their roles (admin, lead, agent)."""
-
-
-@users_group.command("add")
-@click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--agent", default=None, help="their agent id in the ticket tools (default NAME)")
-def add_command(name: str, role: str, agent: str | None) -> None:
-    """Create a user (or give an existing one a new token) and print the sign-in token."""
-    try:
-        token = add_user(command_runtime().redis, name, role, agent)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    click.echo(f"{name} ({role}) signs in with token: {token}")
-
-
-@users_group.command("list")
-def list_command() -> None:
-    """Users, their roles and agent ids (tokens are never shown again)."""
-    for user in all_users(command_runtime().redis):
-        click.echo(f"{user.name:<24}{user.role:<8}{user.agent}")
-
-
-@users_group.command("remove")
-@click.argument("name")
-def remove_command(name: str) -> None:
-    """Remove a user; their open sessions end at their next request."""
-    if not remove_user(command_runtime().redis, name):
-        raise click.ClickException(f"no user {name!r}")
-    click.echo(f"removed {name}")

@@ -28,11 +28,11 @@ from typing import Any
 import redis
 
 from . import keys, telemetry, timeline
-from .command import text
 from .errors import RulesError
 from .events import EventType, TicketEvent, load_event
 from .handover import AwayRecord
 from .history import advance
+from .keys import text
 from .pipeline import Step, process
 from .plan import Context, OwnershipOnly, Plan, Rulebook
 from .runtime import Runtime, current

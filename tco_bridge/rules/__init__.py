@@ -13,7 +13,7 @@ Modules, smallest first:
 * ``engine``     — :class:`RuleSet`, the ``Rulebook`` the pipeline calls
 * ``explain``    — per-rule match report for one event
 * ``reload``     — :class:`RulesHolder`: reload on change, keep the last good rules
-* ``cli``        — ``tco-bridge rules check|explain`` (``rules_group``)
+* ``tco_bridge.cli.rules`` — the ``tco-bridge rules check|explain|test`` command
 """
 
 from __future__ import annotations

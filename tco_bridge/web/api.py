@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from .. import held, keys
-from ..command import text
+from ..keys import text
 from ..metrics import ownership_metrics
 from ..state_codec import decode
 from ..team_metrics import in_period, parse_day, to_csv

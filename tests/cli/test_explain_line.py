@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from tco_bridge.cli.rules import rules_group, split_line
 from tco_bridge.config import DEFAULT_RULES
-from tco_bridge.rules.cli import rules_group, split_line
 
 
 def recording(tmp_path: Path, fixtures_dir: Path) -> Path:

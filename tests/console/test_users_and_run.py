@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tco_bridge import cli, democlock
-from tco_bridge.users import add_user, all_users, check_token, users_group
+from tco_bridge import democlock
+from tco_bridge.cli import processes as cli
+from tco_bridge.cli.users import users_group
+from tco_bridge.users import add_user, all_users, check_token
 
 
 def test_users_add_list_remove(make_runtime: Any) -> None:

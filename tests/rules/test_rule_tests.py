@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from rules_kit import DEFAULT_RULES
 
-from tco_bridge.rules.cli import rules_group
+from tco_bridge.cli.rules import rules_group
 from tco_bridge.rules.ruletest import RuleTestError, run_file
 
 SHIPPED = sorted((DEFAULT_RULES.parent / "tests").glob("*.yaml"))

@@ -14,8 +14,9 @@ from datetime import timedelta
 from click.testing import CliRunner
 from rules_kit import DATA, DEFAULT_RULES
 
+from tco_bridge.cli.simulate import simulate_command
 from tco_bridge.rules import load_rules
-from tco_bridge.simulate import DEFAULT_HORIZON, Simulator, read_recording, simulate_command
+from tco_bridge.simulate import DEFAULT_HORIZON, Simulator, read_recording
 
 RECORDING = DATA / "recording.jsonl"
 

@@ -10,8 +10,8 @@ from typing import Any
 from click.testing import CliRunner
 from rules_kit import DEFAULT_RULES
 
-from tco_bridge.rules.cli import rules_group
-from tco_bridge.simulate import simulate_command
+from tco_bridge.cli.rules import rules_group
+from tco_bridge.cli.simulate import simulate_command
 
 TICKET = {
     "id": "SBX-1",

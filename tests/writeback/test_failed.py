@@ -9,7 +9,8 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from tco_bridge import failed
+from tco_bridge import failed, redaction
+from tco_bridge.cli.failed import failed_group
 from tco_bridge.config import Settings
 from tco_bridge.errors import PermanentApiError
 from tco_bridge.runtime import Runtime
@@ -42,7 +43,7 @@ def park(rt: Runtime, group: str, ticket: str = "42") -> failed.Parked:
 
 
 def cli(rt: Runtime, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(failed.failed_group, list(args), obj=rt)
+    result = CliRunner().invoke(failed_group, list(args), obj=rt)
     return result.exit_code, result.output
 
 
@@ -127,4 +128,4 @@ def test_messages_are_stored_without_secrets(rt: Runtime) -> None:
 
 def test_redact_replaces_secrets_and_url_credentials() -> None:
     text = "https://bot:pw@tool.test/x?key=abcdef and abcdef"
-    assert failed.redact(text, ["abcdef"]) == "https://***@tool.test/x?key=*** and ***"
+    assert redaction.redact(text, ["abcdef"]) == "https://***@tool.test/x?key=*** and ***"

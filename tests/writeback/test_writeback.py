@@ -28,8 +28,9 @@ from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 from rq.serializers import JSONSerializer
 
-from tco_bridge import failed, keys, telemetry, writeback
+from tco_bridge import failed, keys, outbox, telemetry, writeback
 from tco_bridge.actions import Action, ActionKind, action_id
+from tco_bridge.cli.failed import failed_group
 from tco_bridge.config import Settings
 from tco_bridge.connector import Delivery, Outcome, TicketRecord
 from tco_bridge.retry import raise_for_response, transport_error
@@ -226,17 +227,17 @@ def test_success_marks_done_and_a_replay_writes_nothing(make_rt: Callable[..., R
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock)
         push(rt, note)
-        assert writeback.dispatch_outbox(rt) == 1
+        assert outbox.dispatch_outbox(rt) == 1
         work(rt)
         assert tool.written == [note.id]
         assert is_done(rt, note)
         push(rt, note)  # the same group again, e.g. a replayed event
-        assert writeback.dispatch_outbox(rt) == 1
+        assert outbox.dispatch_outbox(rt) == 1
         work(rt)
     assert len(tool.posts) == 1
     assert (counted("performed"), counted("skipped")) == (performed + 1, skipped + 1)
     assert rt.redis.llen(keys.OUTBOX) == 0
-    assert rt.redis.zcard(writeback.CLAIMED) == 0
+    assert rt.redis.zcard(outbox.CLAIMED) == 0
 
 
 def test_dispatch_twice_queues_a_group_once(make_rt: Callable[..., Runtime]) -> None:
@@ -244,11 +245,11 @@ def test_dispatch_twice_queues_a_group_once(make_rt: Callable[..., Runtime]) -> 
     note = action()
     push(rt, note)
     push(rt, note)
-    assert writeback.dispatch_outbox(rt) == 1
+    assert outbox.dispatch_outbox(rt) == 1
     push(rt, note)
-    assert writeback.dispatch_outbox(rt) == 0
+    assert outbox.dispatch_outbox(rt) == 0
     assert rt.queue.count == 1
-    assert rt.queue.job_ids == [writeback.group_id("tool", "T-1", [note.id])]
+    assert rt.queue.job_ids == [outbox.group_id("tool", "T-1", [note.id])]
 
 
 def test_dispatch_from_several_processes_queues_each_group_once(
@@ -261,7 +262,7 @@ def test_dispatch_from_several_processes_queues_each_group_once(
 
     def one() -> None:
         other = Runtime(settings=rt.settings, redis_url=redis_url, connectors=rt.connectors)
-        counts.append(writeback.dispatch_outbox(other))
+        counts.append(outbox.dispatch_outbox(other))
         other.redis.close()
 
     threads = [threading.Thread(target=one) for _ in range(4)]
@@ -279,9 +280,9 @@ def test_a_dispatcher_that_died_after_claiming_loses_nothing(
     rt = make_rt()
     note = action()
     group = json.dumps({"connector": "tool", "ticket": "T-1", "actions": [note.to_json()]})
-    rt.redis.zadd(writeback.CLAIMED, {group: time.time() - writeback.CLAIM_STALE_S - 1})
-    assert writeback.dispatch_outbox(rt) == 1
-    assert rt.redis.zcard(writeback.CLAIMED) == 0
+    rt.redis.zadd(outbox.CLAIMED, {group: time.time() - outbox.CLAIM_STALE_S - 1})
+    assert outbox.dispatch_outbox(rt) == 1
+    assert rt.redis.zcard(outbox.CLAIMED) == 0
 
 
 def test_429_waits_at_least_retry_after_then_succeeds(
@@ -294,7 +295,7 @@ def test_429_waits_at_least_retry_after_then_succeeds(
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock, marks=True)
         push(rt, note)
-        writeback.dispatch_outbox(rt)
+        outbox.dispatch_outbox(rt)
         before = time.time()
         work(rt)
         [(_, due)] = scheduled(rt)
@@ -321,7 +322,7 @@ def test_503_is_retried_with_a_check_for_an_earlier_write(
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock, marks=True)  # the retry must look for the note first
         push(rt, note)
-        writeback.dispatch_outbox(rt)
+        outbox.dispatch_outbox(rt)
         work(rt)
         assert len(scheduled(rt)) == 1
         clock(3600)
@@ -339,7 +340,7 @@ def test_a_write_that_landed_before_its_failure_is_not_written_again(
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock, marks=True)
         push(rt, note)
-        writeback.dispatch_outbox(rt)
+        outbox.dispatch_outbox(rt)
         work(rt)
         clock(3600)
         work(rt)
@@ -358,7 +359,7 @@ def test_400_is_parked_at_once_and_failed_retry_replays_it_once(
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock, marks=True)
         push(rt, note)
-        writeback.dispatch_outbox(rt)
+        outbox.dispatch_outbox(rt)
         work(rt)
         assert scheduled(rt) == [] and rt.queue.count == 0
         [parked] = failed.all_parked(rt)
@@ -366,9 +367,9 @@ def test_400_is_parked_at_once_and_failed_retry_replays_it_once(
         assert parked.attempts == 1 and [a["id"] for a in parked.actions] == [note.id]
         assert "POST /tickets/T-1/actions answered 400" in parked.message
         runner = CliRunner()
-        listing = runner.invoke(failed.failed_group, ["list"], obj=rt)
+        listing = runner.invoke(failed_group, ["list"], obj=rt)
         assert listing.exit_code == 0 and parked.id in listing.output
-        replay = runner.invoke(failed.failed_group, ["retry", parked.id], obj=rt)
+        replay = runner.invoke(failed_group, ["retry", parked.id], obj=rt)
         assert replay.exit_code == 0, replay.output
         work(rt)
     assert tool.statuses == [400, 201]
@@ -388,7 +389,7 @@ def test_retries_run_out_then_the_group_is_parked(
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock, marks=True)
         push(rt, note)
-        writeback.dispatch_outbox(rt)
+        outbox.dispatch_outbox(rt)
         for _ in range(4):
             work(rt)
             clock(3600 * 24)
@@ -409,7 +410,7 @@ def test_partial_success_marks_what_landed(
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock, marks=True)
         push(rt, first, second, third)
-        writeback.dispatch_outbox(rt)
+        outbox.dispatch_outbox(rt)
         work(rt)
         assert is_done(rt, first) and not is_done(rt, second)
         left = [a["id"] for a in scheduled_kwargs(rt)["actions"]]
@@ -440,7 +441,7 @@ def test_a_batching_connector_gets_the_group_in_one_call_and_retries_find_what_l
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock, marks=True)
         push(rt, first, second)
-        writeback.dispatch_outbox(rt)
+        outbox.dispatch_outbox(rt)
         work(rt)
         assert not is_done(rt, first)  # the call raised: its outcomes are unknown
         clock(3600)
@@ -456,7 +457,7 @@ def test_a_refusal_mid_group_parks_only_what_is_left(make_rt: Callable[..., Runt
     with RequestsMock(assert_all_requests_are_fired=True) as mock:
         tool.install(mock)
         push(rt, first, second, third)
-        writeback.dispatch_outbox(rt)
+        outbox.dispatch_outbox(rt)
         work(rt)
     [parked] = failed.all_parked(rt)
     assert [a["id"] for a in parked.actions] == [second.id, third.id]
@@ -472,7 +473,7 @@ def test_shadow_mode_calls_nothing_and_records_what_it_would_do(
     assign = action(trigger="t2", kind=ActionKind.ASSIGN, text=None, assignee="agent-9")
     with RequestsMock(assert_all_requests_are_fired=True):  # no stub: any HTTP call fails
         push(rt, note, assign)
-        writeback.dispatch_outbox(rt)
+        outbox.dispatch_outbox(rt)
         work(rt)
     entries = [json.loads(e) for e in rt.redis.lrange(writeback.SHADOW, 0, -1)]
     assert {(e["kind"], e["ticket"], e["rule"]) for e in entries} == {
@@ -496,7 +497,7 @@ def test_rate_limit_keeps_the_tool_under_its_limit(
         tool.install(mock)
         for note in notes:
             push(rt, note)
-        assert writeback.dispatch_outbox(rt) == 20
+        assert outbox.dispatch_outbox(rt) == 20
         while len(tool.written) < 20 and time.time() < deadline:
             work(rt)
             time.sleep(0.1)
@@ -520,7 +521,7 @@ def test_a_connector_bug_is_parked_with_its_type_and_no_secret(
 
     rt = make_rt(connector=Broken(TOKEN))
     push(rt, action())
-    writeback.dispatch_outbox(rt)
+    outbox.dispatch_outbox(rt)
     work(rt)
     [parked] = failed.all_parked(rt)
     assert parked.error_type == "KeyError" and parked.status is None
@@ -535,7 +536,7 @@ def test_unreadable_write_limits_park_the_group(
     monkeypatch.setattr(ToolConnector, "write_limits", {"account": "plenty"})
     rt = make_rt()
     push(rt, action())
-    writeback.dispatch_outbox(rt)
+    outbox.dispatch_outbox(rt)
     with RequestsMock(assert_all_requests_are_fired=True):
         work(rt)
     [parked] = failed.all_parked(rt)
@@ -546,7 +547,7 @@ def test_an_unknown_connector_is_parked(make_rt: Callable[..., Runtime]) -> None
     rt = make_rt()
     ghost = Action(id="tco-ghost", connector="ghost", ticket="9", kind=ActionKind.NOTE, rule="r")
     push(rt, ghost)
-    writeback.dispatch_outbox(rt)
+    outbox.dispatch_outbox(rt)
     work(rt)
     [parked] = failed.all_parked(rt)
     assert parked.connector == "ghost" and parked.error_type == "UnknownConnector"
@@ -556,7 +557,7 @@ def test_a_busy_ticket_waits_without_using_an_attempt(make_rt: Callable[..., Run
     rt = make_rt()
     rt.redis.set(writeback.lock_key("tool", "T-1"), "another-job", px=60_000)
     push(rt, action())
-    writeback.dispatch_outbox(rt)
+    outbox.dispatch_outbox(rt)
     with RequestsMock(assert_all_requests_are_fired=True):
         work(rt)
     assert scheduled_kwargs(rt)["attempt"] == 1
@@ -587,11 +588,11 @@ def test_a_write_held_by_the_limit_is_logged_and_shown_on_the_ticket(
     with RequestsMock(assert_all_requests_are_fired=True) as mock, caplog.at_level("INFO"):
         tool.install(mock)
         push(rt, first)
-        writeback.dispatch_outbox(rt)
+        outbox.dispatch_outbox(rt)
         work(rt)
         assert api.get("/tickets/tool/T-1").get_json()["write_back_held"] is None
         push(rt, second)
-        writeback.dispatch_outbox(rt)
+        outbox.dispatch_outbox(rt)
         work(rt)
     assert tool.written == [first.id]
     shown = api.get("/tickets/tool/T-1").get_json()["write_back_held"]

@@ -8,7 +8,7 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 
 from ... import keys
-from ...command import text
+from ...keys import text
 from ...state import TicketState
 from ...state_codec import decode
 from ...ticket_store import iter_states

@@ -1,7 +1,5 @@
-"""Command line: ``tco-bridge rules check|explain|test`` and ``tco-bridge simulate``.
-
-The main CLI mounts :data:`rules_group` and :data:`simulate_command`.
-"""
+"""``tco-bridge rules check|explain|test|failures``: check rule files, test them, and say how
+they judge an event."""
 
 from __future__ import annotations
 
@@ -12,12 +10,13 @@ from typing import Any
 
 import click
 
-from ..errors import RulesError, TcoError
+from ..errors import TcoError
 from ..events import TicketEvent, load_event
-from ..simulate import delivery_events, read_recording, simulate_command
-from .engine import RuleSet
-from .explain import explain, format_verdicts
-from .loader import load_rules
+from ..rules.engine import RuleSet
+from ..rules.explain import explain, format_verdicts
+from ..simulate import delivery_events, read_recording
+from .common import rules_or_exit
+from .simulate import parsers_from
 
 
 @click.group("rules")
@@ -29,12 +28,7 @@ def rules_group() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def check_command(file: Path) -> None:
     """Validate FILE; print every problem as file:line: key: message. Exit 0 or 1."""
-    try:
-        rules = load_rules(file)
-    except RulesError as exc:
-        for message in exc.messages:
-            click.echo(message, err=True)
-        raise SystemExit(1) from None
+    rules = rules_or_exit(file)
     enabled = sum(1 for r in rules.rules if r.enabled)
     click.echo(f"{file}: OK ({len(rules.rules)} rules, {enabled} enabled)")
 
@@ -75,12 +69,7 @@ def explain_command(
     with the workload and away list of that moment."""
     if (event_spec is None) == (recording is None) or (recording is not None) != bool(ticket):
         raise click.UsageError("give --event FILE[:LINE], or --recording FILE with --ticket ID")
-    try:
-        rules = load_rules(file)
-    except RulesError as exc:
-        for message in exc.messages:
-            click.echo(message, err=True)
-        raise SystemExit(1) from None
+    rules = rules_or_exit(file)
     if recording is not None and ticket:
         _explain_recording(rules, recording, ticket, at)
         return
@@ -102,8 +91,7 @@ def explain_command(
 
 
 def _explain_recording(rules: RuleSet, recording: Path, ticket: str, at: str | None) -> None:
-    from ..simulate import parsers_from
-    from .explain import replay_to
+    from ..rules.explain import replay_to
 
     try:
         until = datetime.fromisoformat(at) if at else None
@@ -157,14 +145,11 @@ def read_event_file(path: Path, line: int | None = None) -> list[TicketEvent]:
     return [load_event(data)]
 
 
-__all__ = ["rules_group", "simulate_command"]
-
-
 @rules_group.command("test")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def test_command(files: tuple[Path, ...]) -> None:
     """Run rule tests (YAML, see docs/rules.md); exit 1 on any mismatch, with a diff."""
-    from .ruletest import RuleTestError, run_file
+    from ..rules.ruletest import RuleTestError, run_file
 
     failed = passed = 0
     for file in files:
@@ -193,7 +178,7 @@ def test_command(files: tuple[Path, ...]) -> None:
 def failures_command(limit: int, as_json: bool) -> None:
     """Rules that failed at run time in the workers (the event was applied without rules)."""
     from .. import keys
-    from ..command import command_runtime
+    from .common import command_runtime
 
     rt = command_runtime()
     rows = [json.loads(r) for r in rt.redis.lrange(keys.RULE_FAILURES, 0, limit - 1)]

@@ -12,15 +12,28 @@ import errno
 import logging
 import socket
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import click
 import redis
 
-from .config import Settings, debug_requested
-from .errors import RulesError, TcoError
-from .runtime import Runtime
+from ..config import Settings, debug_requested
+from ..errors import RulesError, TcoError
+from ..rules.engine import RuleSet
+from ..rules.loader import load_rules
+from ..runtime import Runtime
+
+
+def rules_or_exit(file: Path) -> RuleSet:
+    """The rules of ``file``, or every problem printed as file:line: key: message and exit 1."""
+    try:
+        return load_rules(file)
+    except RulesError as exc:
+        for message in exc.messages:
+            click.echo(message, err=True)
+        raise SystemExit(1) from None
 
 
 def setup_logging(level: str) -> None:
@@ -37,7 +50,7 @@ def command_runtime(*, wait_for_redis: bool = False) -> Runtime:
     ``wait_for_redis``: the long-running processes (web, worker, clock) wait for Redis instead
     of stopping, with one log line, so they start whatever the order of their peers (a
     Procfile runner starts Redis and the bridge at the same moment)."""
-    from .datadir import locate_redis
+    from ..datadir import locate_redis
 
     ctx = click.get_current_context()
     if not isinstance(ctx.obj, Runtime):
@@ -56,7 +69,7 @@ def command_runtime(*, wait_for_redis: bool = False) -> Runtime:
 
 
 def _wait_for(client: redis.Redis, url: str) -> None:
-    from .outage import Outage
+    from ..outage import Outage
 
     outage = Outage("start-up")
     while True:
@@ -126,8 +139,3 @@ class FriendlyGroup(click.Group):
                 raise
             click.echo(f"tco-bridge: {one_line(exc)}", err=True)
             raise SystemExit(1) from None
-
-
-def text(value: bytes | str) -> str:
-    """A Redis reply as text (clients may be set to decode or not)."""
-    return value.decode() if isinstance(value, bytes) else value
