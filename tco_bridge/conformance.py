@@ -440,7 +440,7 @@ class ConnectorConformance:
         """Checks that do not apply to this tool, with why. They are deselected at collection
         (see :func:`pytest_collection_modifyitems`), not run and skipped."""
         out: dict[str, str] = {}
-        if getattr(load_class(self.name), "write_limits", None) is None:
+        if load_class(self.name).write_limits is None:
             out["test_write_limits_parse"] = "no write_limits declared: the bridge's defaults apply"
         if not list(self.fixtures()):
             out["test_shared_fixture_parses_or_is_refused_as_documented"] = "no shared fixtures"
@@ -505,7 +505,7 @@ class ConnectorConformance:
     def test_write_limits_parse(self) -> None:
         from limits import parse_many
 
-        declared = getattr(self._connector(), "write_limits", None)
+        declared = self._connector().write_limits
         assert isinstance(declared, Mapping) and declared, "write_limits must be a mapping"
         for scope, text in declared.items():
             assert isinstance(scope, str) and isinstance(text, str)

@@ -5,8 +5,21 @@ are pure functions of (headers, body bytes), so webhook handling is tested witho
 On the way out ``perform`` does the HTTP for a batch of actions on one ticket, and
 ``open_tickets`` lists what the tool holds, for ``reconcile``.
 
+Beside those, a connector may offer optional capabilities, each named in the protocol with
+its default in :class:`ConnectorBase` (subclass it and override what the tool offers):
+
+======================  ===================================================================
+capability              default (in ``ConnectorBase``)
+======================  ===================================================================
+``write_limits``        ``None``: the bridge's ``ratelimit.DEFAULT_WRITE_LIMITS`` apply
+``write_cost(actions)`` ``None``: each action spends one unit of every budget
+``batch_writes``        ``False``: ``perform`` gets one action per call
+``web_blueprint()``     ``None``: no pages of its own (the sandbox serves its ticket API)
+======================  ===================================================================
+
 Built-in connectors (jira, zendesk, sandbox) and third-party ones are all discovered through
-the ``tco_bridge.connectors`` entry-point group, so a new connector is just a pip package.
+the ``tco_bridge.connectors`` entry-point group (``pyproject.toml``), so a new connector is just
+a pip package; its class is loaded with ``EntryPoint.load()``.
 """
 
 from __future__ import annotations
@@ -14,21 +27,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import entry_points
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
 
 from .actions import Action
 from .errors import ConnectorLoadError, SignatureError, UnknownConnector
 from .events import Snapshot, TicketEvent
 
-ENTRY_POINT_GROUP = "tco_bridge.connectors"
+if TYPE_CHECKING:
+    from flask import Blueprint
 
-# Used when the package metadata is not installed (e.g. running from a source tree).
-BUILTINS: dict[str, str] = {
-    "jira": "connectors.jira:JiraConnector",
-    "zendesk": "connectors.zendesk:ZendeskConnector",
-    "sandbox": "connectors.sandbox:SandboxConnector",
-}
+ENTRY_POINT_GROUP = "tco_bridge.connectors"
 
 Headers = Mapping[str, str]
 
@@ -79,8 +88,20 @@ class Connector(Protocol):
     #: The bridge's own account in the tool (loop guard); events it authors trigger nothing.
     bot_account: str | None
 
+    @property
+    def write_limits(self) -> Mapping[str, str] | None:
+        """Optional: the pace the tool accepts, scope → limit (see ``ratelimit``); ``None``:
+        the bridge's defaults. A class attribute in practice."""
+        ...
+
+    @property
+    def batch_writes(self) -> bool:
+        """Optional: ``True`` when ``perform`` takes all of a ticket's pending actions in one
+        call (one request for several actions); else it gets them one by one."""
+        ...
+
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Connector:
+    def from_env(cls, env: Mapping[str, str]) -> Self:
         """Build from environment variables, read once at start-up."""
         ...
 
@@ -109,6 +130,45 @@ class Connector(Protocol):
         """Every open ticket in the tool (paged), for reconcile."""
         ...
 
+    def write_cost(self, actions: Sequence[Action]) -> Mapping[str, int] | None:
+        """Optional: units of each ``write_limits`` budget performing ``actions`` spends
+        (scopes left out cost one per action); ``None``: one per action everywhere."""
+        ...
+
+    def web_blueprint(self) -> Blueprint | None:
+        """Optional: pages of the connector's own, registered by the app factory."""
+        ...
+
+
+class ConnectorBase:
+    """The defaults of every optional capability of :class:`Connector`; a connector subclasses
+    it and overrides what its tool offers (the required members it writes itself)."""
+
+    write_limits: ClassVar[Mapping[str, str] | None] = None
+    batch_writes: ClassVar[bool] = False
+
+    def write_cost(self, actions: Sequence[Action]) -> Mapping[str, int] | None:
+        return None
+
+    def web_blueprint(self) -> Blueprint | None:
+        return None
+
+
+#: What a connector class must have, optional capabilities included (``ConnectorBase``
+#: brings those); instance attributes (the secret, the bot account) are set by ``from_env``.
+CLASS_MEMBERS = (
+    "name",
+    "from_env",
+    "verify",
+    "parse",
+    "perform",
+    "open_tickets",
+    "write_limits",
+    "batch_writes",
+    "write_cost",
+    "web_blueprint",
+)
+
 
 def check_signature(
     connector: Connector, headers: Headers, body: bytes, now: datetime, *, allow_unsigned: bool
@@ -128,30 +188,36 @@ def check_signature(
         )
 
 
+def discovered() -> dict[str, EntryPoint]:
+    """Connector names → their entry points (``tco_bridge.connectors``)."""
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
 def available() -> dict[str, str]:
-    """Connector names → ``module:Class`` from entry points, built-ins first."""
-    found = dict(BUILTINS)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found[ep.name] = ep.value
-    return found
+    """Connector names → ``module:Class``, as their entry points declare them."""
+    return {name: ep.value for name, ep in discovered().items()}
 
 
 def load_class(name: str) -> type[Connector]:
-    """Import a connector class by name, with an error that names it when that fails."""
-    target = available().get(name)
-    if target is None:
+    """Load a connector class by its entry point, with an error that names it when that
+    fails or when the class misses members of the protocol."""
+    ep = discovered().get(name)
+    if ep is None:
         raise UnknownConnector(name)
-    module_name, _, attr = target.partition(":")
     try:
-        module = __import__(module_name, fromlist=[attr])
-        cls = getattr(module, attr)
+        cls = ep.load()
     except Exception as exc:  # any import-time failure of a plugin
-        raise ConnectorLoadError(name, f"cannot load {target}: {exc}") from exc
-    required = ("name", "from_env", "verify", "parse", "perform", "open_tickets")
-    missing = [m for m in required if not getattr(cls, m, None)]
+        raise ConnectorLoadError(name, f"cannot load {ep.value}: {exc}") from exc
+    missing = [m for m in CLASS_MEMBERS if m not in dir(cls)]
     if missing:
+        hint = (
+            "; subclass tco_bridge.connector.ConnectorBase for the optional ones' defaults"
+            if set(missing) & set(vars(ConnectorBase))
+            else ""
+        )
         raise ConnectorLoadError(
-            name, f"{target} does not implement the Connector protocol (missing: {missing})"
+            name,
+            f"{ep.value} does not implement the Connector protocol (missing: {missing}){hint}",
         )
     loaded: type[Connector] = cls
     return loaded

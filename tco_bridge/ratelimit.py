@@ -1,6 +1,7 @@
 """Client-side write limits per tool account, so a burst of events never earns a 429.
 
-A connector may declare the pace its tool accepts as a class attribute::
+A connector may declare the pace its tool accepts as a class attribute (the ``write_limits``
+capability of :class:`tco_bridge.connector.Connector`)::
 
     write_limits: ClassVar[Mapping[str, str]] = {"account": "90/minute", "ticket": "20/minute"}
 
@@ -30,13 +31,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import redis
 from limits import RateLimitItem, parse_many
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from .connector import Connector
 from .errors import ConfigError
 
 DEFAULT_WRITE_LIMITS: Mapping[str, str] = {"account": "60/minute", "ticket": "10/minute"}
@@ -75,16 +76,16 @@ def override_from_env(name: str, env: Mapping[str, str]) -> dict[str, str] | Non
     return out
 
 
-def declared_limits(connector: Any) -> Mapping[str, str]:
+def declared_limits(connector: Connector) -> Mapping[str, str]:
     """The connector's ``write_limits``, or the defaults when it declares none."""
-    declared = getattr(connector, "write_limits", None)
-    return declared if declared else DEFAULT_WRITE_LIMITS
+    return connector.write_limits or DEFAULT_WRITE_LIMITS
 
 
-def budgets(name: str, connector: Any, ticket: str) -> list[Budget]:
-    """Every budget a write to ``ticket`` through connector ``name`` must fit in."""
+def budgets(name: str, limits: Mapping[str, str], ticket: str) -> list[Budget]:
+    """Every budget a write to ``ticket`` through connector ``name`` must fit in, under its
+    ``limits`` (scope → limit)."""
     out: list[Budget] = []
-    for scope, text in sorted(declared_limits(connector).items()):
+    for scope, text in sorted(limits.items()):
         try:
             items = parse_many(text)
         except ValueError as exc:
@@ -107,7 +108,7 @@ class WriteLimiter:
     def acquire(
         self,
         name: str,
-        connector: Any,
+        limits: Mapping[str, str],
         ticket: str,
         cost: int = 1,
         costs: Mapping[str, int] | None = None,
@@ -120,7 +121,7 @@ class WriteLimiter:
         unit, the loser may have taken units from budgets earlier in the list: that errs on the
         side of fewer calls, never more.
         """
-        found = budgets(name, connector, ticket)
+        found = budgets(name, limits, ticket)
         spend = [
             (budget, min((costs or {}).get(budget.scope, cost), budget.item.amount))
             for budget in found
@@ -137,6 +138,6 @@ class WriteLimiter:
         stats = self._limiter.get_window_stats(budget.item, *budget.identifiers)
         return max(0.05, stats.reset_time - time.time())
 
-    def clear(self, name: str, connector: Any, ticket: str) -> None:
-        for budget in budgets(name, connector, ticket):
+    def clear(self, name: str, limits: Mapping[str, str], ticket: str) -> None:
+        for budget in budgets(name, limits, ticket):
             self._limiter.clear(budget.item, *budget.identifiers)

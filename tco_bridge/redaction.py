@@ -21,7 +21,7 @@ def secrets_of(rt: Runtime) -> list[str]:
     found = [v for k, v in rt.settings.env.items() if _SECRET_NAME.search(k) and len(v) >= 4]
     found += [rt.settings.api_token or ""]
     for conn in rt.connectors.values():
-        found.append(getattr(conn, "webhook_secret", None) or "")
+        found.append(conn.webhook_secret or "")
     return sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -24,7 +24,7 @@ from .connector import Connector
 from .errors import ConfigError, UnknownConnector
 from .plan import Rulebook
 from .queueing import EventQueue
-from .ratelimit import override_from_env
+from .ratelimit import declared_limits, override_from_env
 from .receiver import Receiver
 from .rules_source import RulesSource
 
@@ -36,6 +36,8 @@ class Runtime:
     settings: Settings
     redis_url: str
     connectors: dict[str, Connector] = field(default_factory=dict)
+    #: Write limits set in the environment (``TCO_<NAME>_WRITE_LIMITS``), over the declared.
+    limit_overrides: dict[str, Mapping[str, str]] = field(default_factory=dict)
     #: The time source for drain jobs and the clock; tests and simulations may move it.
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -47,11 +49,13 @@ class Runtime:
         demo = democlock.parse(settings.demo_speed, settings.demo_start)
         env = {**settings.env, DEMO_START: demo.pinned} if demo else settings.env
         built = {name: connector_registry.build(name, env) for name in settings.connectors}
-        for name, conn in built.items():
-            override = override_from_env(name, settings.env)
-            if override is not None:
-                conn.write_limits = override  # type: ignore[attr-defined]
-        runtime = cls(settings=settings, redis_url=url, connectors=built)
+        overrides = {name: override_from_env(name, settings.env) for name in built}
+        runtime = cls(
+            settings=settings,
+            redis_url=url,
+            connectors=built,
+            limit_overrides={name: limits for name, limits in overrides.items() if limits},
+        )
         if demo is not None:
             runtime.now = demo
             log.warning("demo clock: %gx real time, started at %s", demo.speed, demo.start)
@@ -95,6 +99,10 @@ class Runtime:
     @property
     def rules(self) -> Rulebook:
         return self.rules_source.current()
+
+    def write_limits(self, name: str) -> Mapping[str, str]:
+        """The budgets writes through connector ``name`` fit in (see ``ratelimit``)."""
+        return self.limit_overrides.get(name) or declared_limits(self.connector(name))
 
     def connector(self, name: str) -> Connector:
         try:

@@ -156,8 +156,9 @@ class _Writer:
                 return self._defer(g, pending, LOCK_BUSY_DELAY_S, "ticket_busy")
             limiter = WriteLimiter(self.rt.redis_url, self.client.connection_pool)
             try:
-                costs = conn.write_cost(pending) if hasattr(conn, "write_cost") else None
-                wait = limiter.acquire(g.connector, conn, g.ticket, len(pending), costs)
+                limits = self.rt.write_limits(g.connector)
+                costs = conn.write_cost(pending)
+                wait = limiter.acquire(g.connector, limits, g.ticket, len(pending), costs)
             except ConfigError as exc:  # the connector's write_limits do not parse
                 return self._park(g, pending, exc)
             if wait is not None:
@@ -427,6 +428,6 @@ def describe(action: Action) -> str:
 def _chunks(conn: Connector, actions: list[Action]) -> list[list[Action]]:
     """One action per call, so each success is recorded before the next write; connectors that
     set ``batch_writes = True`` (one request for several actions) get them all at once."""
-    if getattr(conn, "batch_writes", False):
+    if conn.batch_writes:
         return [actions]
     return [[a] for a in actions]

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from tco_bridge.actions import Action
-from tco_bridge.connector import Delivery, Headers, Outcome, TicketRecord
+from tco_bridge.connector import ConnectorBase, Delivery, Headers, Outcome, TicketRecord
 
 from . import inbound, reconcile, signature
 from .directory import Directory
@@ -28,7 +28,7 @@ from .transport import Transport
 __all__ = ["JiraConnector", "JiraSettings"]
 
 
-class JiraConnector:
+class JiraConnector(ConnectorBase):
     """The :class:`tco_bridge.connector.Connector` for Jira."""
 
     name: ClassVar[str] = "jira"

@@ -17,7 +17,7 @@ from flask import Blueprint
 from tco_bridge import democlock
 from tco_bridge.actions import Action
 from tco_bridge.config import DEMO_SPEED, DEMO_START
-from tco_bridge.connector import Delivery, Headers, Outcome, TicketRecord
+from tco_bridge.connector import ConnectorBase, Delivery, Headers, Outcome, TicketRecord
 
 from . import api, webhook, writeback
 from .db import Database
@@ -31,7 +31,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SandboxConnector:
+class SandboxConnector(ConnectorBase):
     """The sandbox ticket tool (see the module docstring)."""
 
     name: ClassVar[str] = CONNECTOR

@@ -21,7 +21,7 @@ from typing import ClassVar
 import requests
 
 from tco_bridge.actions import Action
-from tco_bridge.connector import Delivery, Headers, Outcome, TicketRecord
+from tco_bridge.connector import ConnectorBase, Delivery, Headers, Outcome, TicketRecord
 from tco_bridge.errors import ConnectorError
 
 from . import inbound, outbound
@@ -47,7 +47,7 @@ WRITE_LIMITS: Mapping[str, str] = {
 }
 
 
-class ZendeskConnector:
+class ZendeskConnector(ConnectorBase):
     """Zendesk, as the :class:`tco_bridge.connector.Connector` protocol asks."""
 
     name: ClassVar[str] = "zendesk"

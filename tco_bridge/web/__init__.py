@@ -37,9 +37,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_url_rule("/", "root", lambda: redirect(url_for("console.home")))
     for connector in runtime.connectors.values():
         # A connector may bring pages of its own (the sandbox's ticket API does).
-        offer = getattr(connector, "web_blueprint", None)
-        if callable(offer):
-            app.register_blueprint(offer())
+        pages = connector.web_blueprint()
+        if pages is not None:
+            app.register_blueprint(pages)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

@@ -53,14 +53,13 @@ def test_write_limits_can_be_raised_from_the_environment(make_runtime: Any) -> N
     import pytest
 
     from tco_bridge.errors import ConfigError
-    from tco_bridge.ratelimit import declared_limits
 
     rt = make_runtime(TCO_ZENDESK_WRITE_LIMITS="api=600/minute, ticket_update=90/minute")
-    assert declared_limits(rt.connectors["zendesk"]) == {
+    assert rt.write_limits("zendesk") == {
         "api": "600/minute",
         "ticket_update": "90/minute",
     }
-    assert declared_limits(make_runtime().connectors["zendesk"])["api"] == "180/minute"
+    assert make_runtime().write_limits("zendesk")["api"] == "180/minute"
     with pytest.raises(ConfigError, match="TCO_ZENDESK_WRITE_LIMITS: 'api=lots'"):
         make_runtime(TCO_ZENDESK_WRITE_LIMITS="api=lots")
 

@@ -32,7 +32,7 @@ from tco_bridge import failed, keys, outbox, telemetry, writeback
 from tco_bridge.actions import Action, ActionKind, action_id
 from tco_bridge.cli.failed import failed_group
 from tco_bridge.config import Settings
-from tco_bridge.connector import Delivery, Outcome, TicketRecord
+from tco_bridge.connector import ConnectorBase, Delivery, Outcome, TicketRecord
 from tco_bridge.retry import raise_for_response, transport_error
 from tco_bridge.runtime import Runtime, current, install
 
@@ -42,7 +42,7 @@ POST_RE = re.compile(rf"{re.escape(API)}/tickets/[^/]+/actions")
 MARK_RE = re.compile(rf"{re.escape(API)}/tickets/[^/]+/marks/[^/]+")
 
 
-class ToolConnector:
+class ToolConnector(ConnectorBase):
     """A small HTTP connector: one POST per action, a GET per action to find its trace."""
 
     name: ClassVar[str] = "tool"

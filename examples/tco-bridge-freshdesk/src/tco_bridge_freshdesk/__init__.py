@@ -15,7 +15,7 @@ from typing import ClassVar
 import requests
 
 from tco_bridge.actions import Action
-from tco_bridge.connector import Delivery, Headers, Outcome, TicketRecord
+from tco_bridge.connector import ConnectorBase, Delivery, Headers, Outcome, TicketRecord
 
 from . import api, webhook
 from .settings import FreshdeskSettings
@@ -23,7 +23,7 @@ from .settings import FreshdeskSettings
 __all__ = ["FreshdeskConnector", "FreshdeskSettings"]
 
 
-class FreshdeskConnector:
+class FreshdeskConnector(ConnectorBase):
     """Freshdesk, as the :class:`tco_bridge.connector.Connector` protocol asks."""
 
     name: ClassVar[str] = "freshdesk"
