@@ -18,7 +18,8 @@ Where things live, following one event from the ticket tool and back:
   or logged), ``held`` (write-backs waiting for a write limit, shown on the ticket),
   ``handover``, ``reconcile``, ``ticket_store``;
 * the contracts: ``connector`` (the Connector protocol and discovery), ``retry`` (the shared
-  retry table), ``conformance`` (the kit every connector passes), ``errors`` (one root);
+  retry table), ``testing/`` (the conformance kit every connector passes: a test package
+  and pytest plugin, the ``conformance`` extra), ``errors`` (one root);
 * process plumbing: ``config`` (settings, read once), ``runtime`` (what a process holds),
   ``rules_source`` (hot reload), ``keys`` (every Redis key; Redis replies as text),
   ``embedded_redis``, ``datadir`` (``make run``'s data folder: where commands find the

@@ -16,7 +16,6 @@ import pytest
 import redis
 from webhook_kit import BASE_ENV
 
-from tco_bridge.conformance import pytest_collection_modifyitems  # noqa: F401 (pytest hook)
 from tco_bridge.embedded_redis import EmbeddedRedis
 
 # Real webhook payloads from public projects and vendor docs; SOURCES.md says where each is from.

@@ -3,9 +3,6 @@ is put on ``sys.path`` and its entry point declared in a throw-away dist-info.""
 
 from pathlib import Path
 
-from tco_bridge.conformance import (
-    expose_plugin,
-    pytest_collection_modifyitems,  # noqa: F401 (pytest hook)
-)
+from tco_bridge.testing import expose_plugin
 
 expose_plugin(Path(__file__).resolve().parent)

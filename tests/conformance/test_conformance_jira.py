@@ -14,8 +14,8 @@ from responses import matchers
 
 from connectors.jira.signature import sign
 from tco_bridge.actions import Action
-from tco_bridge.conformance import ConnectorConformance, FixtureFile, Reply, Sample, fixture_files
 from tco_bridge.events import EventType
+from tco_bridge.testing import ConnectorConformance, FixtureFile, Reply, Sample, fixture_files
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WEBHOOKS = FIXTURES / "webhooks" / "jira"

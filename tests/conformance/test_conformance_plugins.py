@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tco_bridge.conformance import expose_plugin
 from tco_bridge.connector import ENTRY_POINT_GROUP, available, build, load_class
 from tco_bridge.errors import ConnectorLoadError
+from tco_bridge.testing import expose_plugin
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tco-bridge-freshdesk"
 assert expose_plugin(EXAMPLE) == ["freshdesk"]

@@ -22,8 +22,8 @@ from connectors.sandbox import SandboxConnector, SandboxSettings
 from connectors.sandbox.model import Person
 from connectors.sandbox.webhook import sign
 from tco_bridge.actions import Action, ActionKind
-from tco_bridge.conformance import ConnectorConformance, Sample, Write
 from tco_bridge.events import EventType
+from tco_bridge.testing import ConnectorConformance, Sample, Write
 
 SECRET = "sandbox-conformance-secret"
 BOT = "tco-bridge-bot"

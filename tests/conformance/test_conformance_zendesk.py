@@ -15,8 +15,8 @@ import responses
 from responses import matchers
 
 from tco_bridge.actions import Action
-from tco_bridge.conformance import ConnectorConformance, FixtureFile, Reply, Sample, fixture_files
 from tco_bridge.events import EventType
+from tco_bridge.testing import ConnectorConformance, FixtureFile, Reply, Sample, fixture_files
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WEBHOOKS = FIXTURES / "webhooks" / "zendesk"

@@ -1,4 +1,5 @@
-"""The Freshdesk harness for tco-bridge's conformance kit (needs the ``test`` extra).
+"""The Freshdesk harness for tco-bridge's conformance kit (needs the ``test`` extra:
+tco-bridge's ``conformance`` kit).
 
 A test module runs the whole kit with two lines::
 
@@ -21,8 +22,8 @@ import responses
 from responses import matchers
 
 from tco_bridge.actions import Action
-from tco_bridge.conformance import ConnectorConformance, Reply, Sample
 from tco_bridge.events import EventType
+from tco_bridge.testing import ConnectorConformance, Reply, Sample
 
 from .webhook import sign
 
