@@ -36,6 +36,8 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	@# Layering: the pure core imports no I/O, no two parts of tco_bridge import each other.
+	$(BIN)/lint-imports
 
 # A longer, randomised campaign of the route fuzzer `make test` runs with a fixed seed.
 fuzz: venv

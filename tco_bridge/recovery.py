@@ -128,7 +128,7 @@ class Lease:
 
 def requeue_abandoned(rt: Runtime, now: float | None = None) -> int:
     """Queue again every write-back job whose worker died while running it."""
-    from .writeback import enqueue_group
+    from .outbox import enqueue_group
 
     client = rt.redis
     registry = StartedJobRegistry(queue=rt.queue)
