@@ -1,18 +1,22 @@
 """tco-bridge: Total Contact Ownership for help desks that run Jira or Zendesk.
 
-Where things live, following one event from the ticket tool and back:
+Where things live, following one event from the ticket tool and back (docs/architecture.md
+walks one delivery through them, step by step; ``make lint`` checks the layering):
 
 * the pure core, plain functions of data and time:
   ``events`` (canonical events, wire schema), ``ownership`` (policy), ``state`` (per-ticket
   state and ``apply``), ``plan`` (what rules return), ``rules/`` (the YAML rule engine),
   ``pipeline`` (one event in: new state and a plan out), ``history`` (a ticket's events in
-  the tool's order; late ones evaluated at their place), ``actions`` (write-backs as data),
+  the tool's order; late ones evaluated at their place), ``touches`` (what counts as one agent
+  touch), ``actions`` (write-backs as data),
   ``metrics``, ``team_metrics``, ``watch`` and ``views`` (read models), ``timeline`` (a
   ticket's explained history), ``simulate`` (the core on a virtual clock) and ``recording``
   (what it replays);
 * the edges: ``web/`` (Flask: webhooks, read and agents APIs, health, /metrics, ``signin``
-  and the ``console/`` pages), ``receiver`` (verify, parse, dedupe, queue), ``queueing`` (one
-  Redis round trip per delivery), ``worker`` (drain jobs), ``timers`` and ``clock``,
+  and the ``console/`` pages), ``receiver`` (verify, parse, dedupe, queue), ``jsonbody``
+  (fast JSON bodies), ``queueing`` (one Redis round trip per delivery), ``worker`` (drain
+  jobs), ``state_codec`` (state as JSON), ``timers`` and ``clock``, ``recovery`` (job leases,
+  abandoned jobs, due retries), ``outage`` (riding through a Redis outage),
   ``outbox`` (decided write-backs onto RQ), ``writeback`` (the write-back job),
   ``ratelimit``, ``failed`` (parked write-backs), ``redaction`` (secrets out of what is kept
   or logged), ``held`` (write-backs waiting for a write limit, shown on the ticket),
