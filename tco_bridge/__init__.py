@@ -18,12 +18,13 @@ walks one delivery through them, step by step; ``make lint`` checks the layering
   jobs), ``state_codec`` (state as JSON), ``timers`` and ``clock``, ``recovery`` (job leases,
   abandoned jobs, due retries), ``outage`` (riding through a Redis outage),
   ``outbox`` (decided write-backs onto RQ), ``writeback`` (the write-back job),
+  ``reschedule`` (a job that retries later or parks), ``shadow`` (shadow mode's record),
   ``ratelimit``, ``failed`` (parked write-backs), ``redaction`` (secrets out of what is kept
   or logged), ``held`` (write-backs waiting for a write limit, shown on the ticket),
   ``handover``, ``reconcile``, ``ticket_store``;
 * the contracts: ``connector`` (the Connector protocol and discovery), ``retry`` (the shared
-  retry table), ``testing/`` (the conformance kit every connector passes: a test package
-  and pytest plugin, the ``conformance`` extra), ``errors`` (one root);
+  retry table, and when to try again), ``testing/`` (the conformance kit every connector
+  passes: a test package and pytest plugin, the ``conformance`` extra), ``errors`` (one root);
 * process plumbing: ``config`` (settings, read once), ``runtime`` (what a process holds),
   ``rules_source`` (hot reload), ``keys`` (every Redis key; Redis replies as text),
   ``embedded_redis``, ``datadir`` (``make run``'s data folder: where commands find the

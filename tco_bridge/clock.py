@@ -80,7 +80,7 @@ class Clock:
         interval = self.runtime.settings.reconcile_interval
         if not interval:
             return
-        if self.runtime.redis.set(keys.PREFIX + ":reconcile:due", "1", nx=True, ex=interval):
+        if self.runtime.redis.set(keys.RECONCILE_DUE, "1", nx=True, ex=interval):
             for name in self.runtime.connectors:
                 self.runtime.queue.enqueue(
                     "tco_bridge.reconcile.reconcile_job",

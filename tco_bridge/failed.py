@@ -21,11 +21,12 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from . import keys
 from .outbox import enqueue_group
 from .redaction import redact, secrets_of
 from .runtime import Runtime
 
-FAILED = "tco:failed"
+FAILED = keys.FAILED
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ class AwayRecord:
 
 
 def _told(connector: str, agent: str) -> str:
-    return f"{keys.PREFIX}:away:told:{connector}:{agent}"
+    return keys.away_told(connector, agent)
 
 
 def away_agents(rt: Runtime) -> list[AwayRecord]:

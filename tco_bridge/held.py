@@ -21,7 +21,7 @@ SLACK_S = 120
 
 
 def key(connector: str, ticket: str) -> str:
-    return f"{keys.PREFIX}:held:{connector}:{ticket}"
+    return keys.held(connector, ticket)
 
 
 def record(

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 #: The job every group becomes (named by path: RQ imports it in the worker).
 JOB = "tco_bridge.writeback.perform_group"
 JOB_TIMEOUT = 240
-CLAIMED = f"{keys.PREFIX}:outbox:claimed"
+CLAIMED = keys.OUTBOX_CLAIMED
 CLAIM_STALE_S = 60
 
 # KEYS: outbox, claimed. ARGV: now. Pop one group and record the claim; nil when empty.

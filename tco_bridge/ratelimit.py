@@ -23,7 +23,8 @@ The moving-window strategy is used on purpose: it never lets more than N through
 where a fixed window lets 2N through around a window boundary, which is exactly what earns a
 429 from a tool that counts over a sliding minute.
 
-Redis keys (written by ``limits``): ``tco:limits:LIMITER/<connector>/<scope>[/<ticket>]/...``.
+Redis keys (written by ``limits``, under ``keys.LIMITS_PREFIX``):
+``tco:limits:LIMITER/<connector>/<scope>[/<ticket>]/...``.
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ from limits import RateLimitItem, parse_many
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from . import keys
 from .connector import Connector
 from .errors import ConfigError
 
 DEFAULT_WRITE_LIMITS: Mapping[str, str] = {"account": "60/minute", "ticket": "10/minute"}
 TICKET_SCOPE = "ticket"
-KEY_PREFIX = "tco:limits"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ class WriteLimiter:
     """Moving-window budgets in Redis, shared by every worker process."""
 
     def __init__(self, redis_url: str, pool: redis.ConnectionPool | None = None) -> None:
-        storage = RedisStorage(redis_url, connection_pool=pool, key_prefix=KEY_PREFIX)
+        storage = RedisStorage(redis_url, connection_pool=pool, key_prefix=keys.LIMITS_PREFIX)
         self._limiter = MovingWindowRateLimiter(storage)
 
     def acquire(

@@ -67,7 +67,7 @@ return 0
 
 
 def lease_key(job_id: str) -> str:
-    return f"{keys.PREFIX}:wb:lease:{job_id}"
+    return keys.lease(job_id)
 
 
 class Lease:

@@ -6,16 +6,20 @@
 
 Connectors call :func:`raise_for_response` on every response and :func:`transport_error` when
 the HTTP call itself failed, so the table lives in one place and is tested once per connector.
+The write-back job asks :func:`delay` when to try a retryable failure again.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
 from .errors import PermanentApiError, RetryableApiError
 
+BACKOFF_BASE_S = 10.0
+BACKOFF_CAP_S = 15 * 60.0
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -75,3 +79,17 @@ def transport_error(connector: str, what: str, exc: BaseException) -> RetryableA
     """A timeout or connection failure: worth retrying. Only the exception type is kept, as
     exception texts can carry URLs with credentials in them."""
     return RetryableApiError(connector, f"{what} failed: {type(exc).__name__}")
+
+
+def delay(attempt: int, retry_after: float | None) -> float:
+    """Seconds before attempt ``attempt + 1``.
+
+    When the tool said when (``Retry-After``), that, plus a little jitter (a tenth of it, at
+    most 2 s) so jobs refused together do not come back together: the write lands as soon as
+    the tool allows. Otherwise exponential backoff (10 s, 20 s, 40 s, ... capped at 15 min)
+    with jitter in its upper half.
+    """
+    if retry_after is not None and retry_after > 0:
+        return retry_after + random.uniform(0, min(2.0, retry_after / 10))
+    backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2.0 ** min(attempt - 1, 32))
+    return backoff * random.uniform(0.5, 1.0)

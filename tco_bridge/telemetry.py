@@ -20,7 +20,7 @@ from typing import Any
 from . import keys
 from .keys import text
 
-KEY = f"{keys.PREFIX}:metrics"
+KEY = keys.METRICS
 
 
 @dataclass(frozen=True, slots=True)

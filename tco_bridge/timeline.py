@@ -15,6 +15,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from . import keys
 from .actions import Action
 from .events import EventType, TicketEvent
 from .plan import Plan
@@ -25,7 +26,7 @@ EXCERPT = 160  # characters of a comment or a note kept
 
 
 def key(connector: str, ticket: str) -> str:
-    return f"tco:timeline:{connector}:{ticket}"
+    return keys.timeline(connector, ticket)
 
 
 def event_entry(

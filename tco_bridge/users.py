@@ -22,7 +22,9 @@ from dataclasses import asdict, dataclass
 import redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
-USERS = "tco:users"
+from . import keys
+
+USERS = keys.USERS
 ROLES = ("agent", "lead", "admin")
 _NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 

@@ -321,7 +321,7 @@ class Drainer:
             return decode(raw)
         except Exception:
             log.exception("unreadable state for %s set aside; the ticket starts afresh", tkey)
-            self.client.set(f"{keys.PREFIX}:unreadable:{tkey}", raw)
+            self.client.set(keys.unreadable(tkey), raw)
             return None
 
     def _context(self, per_ticket: dict[str, list[TicketEvent]]) -> Context:

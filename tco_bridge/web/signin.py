@@ -22,11 +22,12 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
 
+from .. import keys
 from ..users import User, check_token, get_user
 from .context import runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
-SECRET_KEY = "tco:console:secret"
+SECRET_KEY = keys.CONSOLE_SECRET
 
 bp = Blueprint("signin", __name__, template_folder="console/templates")
 csrf = CSRFProtect()

@@ -28,7 +28,7 @@ from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 from rq.serializers import JSONSerializer
 
-from tco_bridge import failed, keys, outbox, telemetry, writeback
+from tco_bridge import failed, keys, outbox, retry, telemetry, writeback
 from tco_bridge.actions import Action, ActionKind, action_id
 from tco_bridge.cli.failed import failed_group
 from tco_bridge.config import Settings
@@ -215,7 +215,7 @@ def counted(result: str, kind: str = "note") -> float:
 
 
 def is_done(rt: Runtime, a: Action) -> bool:
-    return bool(rt.redis.exists(writeback.done_key(a.id)))
+    return bool(rt.redis.exists(keys.done(a.id)))
 
 
 # --- tests ---------------------------------------------------------------------------------------
@@ -475,7 +475,7 @@ def test_shadow_mode_calls_nothing_and_records_what_it_would_do(
         push(rt, note, assign)
         outbox.dispatch_outbox(rt)
         work(rt)
-    entries = [json.loads(e) for e in rt.redis.lrange(writeback.SHADOW, 0, -1)]
+    entries = [json.loads(e) for e in rt.redis.lrange(keys.SHADOW, 0, -1)]
     assert {(e["kind"], e["ticket"], e["rule"]) for e in entries} == {
         ("note", "T-1", "nudge"),
         ("assign", "T-1", "nudge"),
@@ -555,7 +555,7 @@ def test_an_unknown_connector_is_parked(make_rt: Callable[..., Runtime]) -> None
 
 def test_a_busy_ticket_waits_without_using_an_attempt(make_rt: Callable[..., Runtime]) -> None:
     rt = make_rt()
-    rt.redis.set(writeback.lock_key("tool", "T-1"), "another-job", px=60_000)
+    rt.redis.set(keys.write_lock("tool", "T-1"), "another-job", px=60_000)
     push(rt, action())
     outbox.dispatch_outbox(rt)
     with RequestsMock(assert_all_requests_are_fired=True):
@@ -564,10 +564,10 @@ def test_a_busy_ticket_waits_without_using_an_attempt(make_rt: Callable[..., Run
 
 
 def test_retry_delay_honours_retry_after_and_caps_backoff() -> None:
-    assert 7.0 <= writeback.retry_delay(1, 7.0) <= 7.7  # the tool said when: then, not later
-    assert 5.0 <= writeback.retry_delay(1, None) <= 10.0
-    assert writeback.retry_delay(40, None) <= writeback.BACKOFF_CAP_S
-    assert 3600.0 <= writeback.retry_delay(40, 3600.0) <= 3602.0
+    assert 7.0 <= retry.delay(1, 7.0) <= 7.7  # the tool said when: then, not later
+    assert 5.0 <= retry.delay(1, None) <= 10.0
+    assert retry.delay(40, None) <= retry.BACKOFF_CAP_S
+    assert 3600.0 <= retry.delay(40, 3600.0) <= 3602.0
 
 
 def test_a_write_held_by_the_limit_is_logged_and_shown_on_the_ticket(
