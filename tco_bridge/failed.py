@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import keys
+from .errors import TicketApiError
 from .outbox import enqueue_group
 from .redaction import redact, secrets_of
 from .runtime import Runtime
@@ -66,7 +67,8 @@ def park(
     now = time.time()
     if isinstance(error, BaseException):
         error_type, message = type(error).__name__, str(error)
-        status = status if status is not None else getattr(error, "status", None)
+        if status is None and isinstance(error, TicketApiError):
+            status = error.status
     else:
         error_type, message = "Rejected", error
     earlier = get_parked(rt, group)
