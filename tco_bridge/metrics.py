@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .escalation import Segment, escalation_path
 from .events import Status
 from .ownership import OwnershipPolicy
-from .state import Segment, TicketState, escalation_path, value_at
+from .state import TicketState, value_at
 
 CADENCE_TIMER = "customer_update_due"
 

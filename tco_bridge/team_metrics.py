@@ -15,9 +15,10 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from .escalation import escalation_path
 from .metrics import CADENCE_TIMER
 from .ownership import OwnershipPolicy
-from .state import TicketState, escalation_path
+from .state import TicketState
 
 
 def parse_day(text: str | None, name: str) -> date | None:

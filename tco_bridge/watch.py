@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from .escalation import escalation_path
 from .events import Status
 from .ownership import OwnershipPolicy
-from .state import TicketState, escalation_path
+from .state import TicketState
 
 UPDATE_WARN = "customer_update_warn"
 UPDATE_DUE = "customer_update_due"

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..escalation import escalation_path, is_escalated
 from ..events import ActorKind, Status
-from ..state import escalation_path, is_escalated
 from .durations import Duration
 from .model import ANCHORS, Definitions, Facts
 from .replies import Reply

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..contact_owner import set_owner_override
 from ..errors import RulesError
+from ..escalation import escalation_path
 from ..events import EventType, TicketEvent
 from ..ownership import OwnershipPolicy
 from ..plan import Context, Plan
-from ..state import TicketState, escalation_path, set_owner_override
+from ..state import TicketState
 from .actions import Emit, Run
 from .conditions import Condition, evaluate_all
 from .durations import humanize

@@ -9,7 +9,8 @@ from datetime import datetime
 from ..events import TicketEvent, utc
 from ..plan import Context
 from ..recording import Presence
-from ..state import TicketState, apply, new_state
+from ..state import TicketState, new_state
+from ..ticket_apply import apply
 from .engine import OWNER_CHANGED, RuleSet
 
 
