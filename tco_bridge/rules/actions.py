@@ -20,6 +20,7 @@ from ..plan import OwnerChange, Plan
 from .calendar import BusinessCalendar
 from .durations import Duration
 from .model import ANCHORS, Definitions, DurationSpec, Facts, PerPriority
+from .target_actions import compile_arm_targets, compile_watch_eta
 from .templates import TemplateProblem, Text, compile_template, render
 from .yamlsrc import Node, Source
 
@@ -588,6 +589,8 @@ COMPILERS: dict[str, Compiler] = {
     "increment": _increment,
     "remember_comment": _remember_comment,
     "record_handover": _handover,
+    "arm_targets": compile_arm_targets,
+    "watch_eta": compile_watch_eta,
 }
 
 

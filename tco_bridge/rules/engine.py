@@ -26,6 +26,7 @@ from .actions import Emit, Run
 from .conditions import Condition, evaluate_all
 from .durations import humanize
 from .model import Definitions, Facts
+from .target_actions import eta_of, stay_scope
 
 OWNER_CHANGED = "owner.changed"
 #: The announced owner is gone and nobody replaced them (model ``none``: a reopen gives the
@@ -286,6 +287,12 @@ class _ScopeView:
 
     def timers(self) -> dict[str, str | None]:
         return {name: self.local(at) for name, at in self.s.timers.items()}
+
+    def stay(self) -> dict[str, Any]:
+        return stay_scope(self.f, self.local)
+
+    def eta(self) -> str | None:
+        return self.local(eta_of(self.f))
 
 
 class _TicketView:

@@ -7,11 +7,13 @@ are collected, each as ``file:line: path: message``, and raised together as
 :class:`~tco_bridge.errors.RulesError`.
 
 Top-level keys: ``version``, ``ownership``, ``groups``, ``fields``, ``priorities``,
-``calendars``, ``default_calendar``, ``durations``, ``templates``, ``rules``.
+``calendars``, ``default_calendar``, ``durations``, ``escalation_targets``, ``templates``,
+``rules``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from datetime import date
@@ -30,6 +32,7 @@ from .calendar import WEEKDAYS, BusinessCalendar, Hours, parse_hours
 from .conditions import compile_conditions
 from .engine import OWNER_CHANGED, OWNER_RELEASED, TIMER_PREFIX, Rule, RuleSet
 from .model import ANY, Definitions, DurationSpec, Group
+from .targets_section import load_targets
 from .templates import TemplateProblem, Text, compile_template
 from .yamlsrc import Node, Source
 
@@ -42,6 +45,7 @@ TOP_LEVEL = (
     "calendars",
     "default_calendar",
     "durations",
+    "escalation_targets",
     "templates",
     "rules",
 )
@@ -112,6 +116,8 @@ class _Loader:
         defs.durations.update(self.durations(defs))
         policy = self.ownership(defs)
         frontline = defs.frontline_aliases(policy.frontline_groups)
+        targets = load_targets(src, top.get("escalation_targets"), defs, frontline)
+        defs = dataclasses.replace(defs, targets=targets)
         present = {"requester"}
         if defs.leads_complete(frontline):
             present |= {"lead", "frontline_lead"}

@@ -20,6 +20,7 @@ from ..plan import Away, Context
 from ..state import TicketState, value_at
 from .calendar import BusinessCalendar
 from .durations import Duration
+from .targets import EscalationTargets
 
 ANY = "*"  # a per-connector table entry that applies to every connector
 
@@ -60,6 +61,7 @@ class Definitions:
     default_calendar: str | None = None
     durations: dict[str, DurationSpec] = field(default_factory=dict)
     group_by_id: dict[tuple[str, str], str] = field(default_factory=dict)
+    targets: EscalationTargets = field(default_factory=EscalationTargets)
 
     @classmethod
     def build(cls, **kwargs: Any) -> Definitions:

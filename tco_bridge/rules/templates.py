@@ -59,6 +59,20 @@ SCOPE: dict[str, frozenset[str] | None] = {
     "agent": None,
     "marks": None,
     "timers": None,
+    "stay": frozenset(
+        {
+            "group",
+            "entered",
+            "priority",
+            "target",
+            "due",
+            "response",
+            "response_due",
+            "resolution",
+            "resolution_due",
+        }
+    ),
+    "eta": None,
 }
 
 ENV = jinja2.Environment(

@@ -50,7 +50,8 @@ def test_minimal_file_loads() -> None:
 def test_unknown_top_level_key() -> None:
     assert errors("rulez: []\nrules: []\n") == [
         "r.yaml:14: key 'rulez' is not allowed here (allowed: version, ownership, groups, "
-        "fields, priorities, calendars, default_calendar, durations, templates, rules)"
+        "fields, priorities, calendars, default_calendar, durations, escalation_targets, "
+        "templates, rules)"
     ]
 
 
@@ -78,9 +79,9 @@ def test_unknown_template_variable() -> None:
     base = BASE.replace("{{ owner.display }}", "{{ ownr }}")
     assert errors(rule("on: ticket.created\ndo: [{add_label: x}]\n"), base) == [
         "r.yaml:13: templates.hello: unknown template variable 'ownr' (allowed: age, agent, "
-        "backup, comment, due, due_local, escalation, event, in_group_for, lead, marks, now, "
-        "now_local, overdue_by, owner, previous_owner, rule, since_update, ticket, timer, timers, "
-        "workload)"
+        "backup, comment, due, due_local, escalation, eta, event, in_group_for, lead, marks, now, "
+        "now_local, overdue_by, owner, previous_owner, rule, since_update, stay, ticket, timer, "
+        "timers, workload)"
     ]
 
 

@@ -46,7 +46,9 @@ def test_jsonl_timeline() -> None:
     assert [(r["rule"], r["action"]) for r in z] == [
         ("owner-assigned", "note"),
         ("owner-mirror", "set_owner"),
+        ("group-target-warning", "note"),
         ("pickup-overdue", "note"),
+        ("group-target-breach", "note"),
         ("pickup-repeat", "note"),
         ("update-cadence-warn", "note"),
         ("pickup-lead", "note"),
@@ -58,7 +60,7 @@ def test_jsonl_timeline() -> None:
         ("approval-await", "add_label"),
         ("approval-reminder", "note"),
     ]
-    pickup = z[2]
+    pickup = z[3]
     # Transfer at 12:00 Berlin on Wednesday; P4 pickup is one business day.
     assert pickup["at"] == "2025-01-09T11:00:00+00:00"
     assert pickup["target"] == "8447388090494, group:8447320466431"

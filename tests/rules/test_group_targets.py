@@ -1,0 +1,240 @@
+"""Escalation-group targets: the stay arithmetic (business time, DST, reordering), the timers
+``arm_targets`` plans, and the loader's errors. Pure: no Redis."""
+
+from __future__ import annotations
+
+import random
+import textwrap
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from rules_kit import ALICE, ERIN, T0, Sim, hours, minutes
+
+from tco_bridge.errors import RulesError
+from tco_bridge.events import EventType, Status, TicketEvent
+from tco_bridge.plan import Plan
+from tco_bridge.rules import RuleSet, load_rules_text
+from tco_bridge.rules.targets import Stay, parse_eta, stays, warn_before
+from tco_bridge.state import apply_all, new_state
+
+
+@dataclass
+class Recorder(Sim):
+    """A Sim that keeps the deliveries (not the timer firings) to replay them reordered."""
+
+    delivered: list[TicketEvent] = field(default_factory=list)
+
+    def _process(self, event: TicketEvent) -> Plan:
+        if event.type is not EventType.TIMER_FIRED:
+            self.delivered.append(event)
+        return super()._process(event)
+
+
+def record(sim: Sim, rules: RuleSet, at: datetime) -> list[Stay]:
+    return stays(sim.state, rules.ownership, rules.defs, at)
+
+
+def escalated(rules: RuleSet, priority: str = "high") -> Sim:
+    """Created Monday 3 March 2025 09:00 Berlin, answered by Alice, moved to L2 at 09:30."""
+    sim = Recorder(rules)
+    sim.created(priority=priority)
+    sim.comment(T0 + minutes(10), ALICE, "We are on it.")
+    sim.group(T0 + minutes(30), "l2_network")
+    return sim
+
+
+def test_a_pickup_in_time_meets_the_response_target(default_rules: RuleSet) -> None:
+    sim = escalated(default_rules)  # P2: response 2bh, resolution 2bd
+    sim.assign(T0 + hours(1), ERIN, actor=ERIN)
+    [stay] = record(sim, default_rules, T0 + hours(2))
+    assert (stay.alias, stay.priority) == ("l2_network", "P2")
+    assert stay.response.due == datetime(2025, 3, 3, 10, 30, tzinfo=UTC)  # 11:30 Berlin
+    assert (stay.response.status, stay.response.done_at) == ("met", T0 + hours(1))
+    assert stay.response.met is True
+    assert stay.resolution.status == "running" and stay.resolution.met is None
+    # 2bd from Monday 09:30 is Wednesday 09:30 Berlin.
+    assert stay.resolution.due == datetime(2025, 3, 5, 8, 30, tzinfo=UTC)
+
+
+def test_no_pickup_breaches_once_the_target_passed(default_rules: RuleSet) -> None:
+    sim = escalated(default_rules)
+    assert record(sim, default_rules, T0 + hours(2))[0].response.status == "running"
+    [stay] = record(sim, default_rules, T0 + hours(3))
+    assert (stay.response.status, stay.response.met) == ("breached", False)
+
+
+def test_resolution_is_the_stay_ending_resolved_or_handed_on(default_rules: RuleSet) -> None:
+    sim = escalated(default_rules)
+    sim.assign(T0 + hours(3), ERIN, actor=ERIN)  # a late pickup
+    sim.status(T0 + hours(5), Status.RESOLVED, actor=ERIN)
+    [stay] = record(sim, default_rules, T0 + hours(30))
+    assert stay.response.status == "breached" and stay.response.done_at == T0 + hours(3)
+    assert (stay.resolution.status, stay.resolution.done_at, stay.resolved) == (
+        "met",
+        T0 + hours(5),
+        True,
+    )
+    handed = escalated(default_rules)
+    handed.group(T0 + hours(2), "l3_engineering", actor=ERIN)
+    first, second = record(handed, default_rules, T0 + hours(3))
+    assert (first.resolution.status, first.resolved) == ("met", False)
+    assert first.response.status == "none"  # moved on unpicked before its target passed
+    assert second.alias == "l3_engineering" and second.response.status == "running"
+
+
+def test_a_bounce_back_is_a_new_stay_with_its_own_targets(default_rules: RuleSet) -> None:
+    sim = escalated(default_rules)
+    sim.group(T0 + hours(1), "service_desk", actor=ERIN)
+    sim.group(T0 + hours(2), "l2_network")
+    first, second = record(sim, default_rules, T0 + hours(3))
+    assert first.segment.entered_at == T0 + minutes(30)
+    assert second.segment.entered_at == T0 + hours(2)
+    assert second.response.due == T0 + hours(4)
+    assert second.response.status == "running"
+    assert sim.state.timers["target_response_due"] == T0 + hours(4)
+
+
+def test_stays_cross_a_weekend_and_a_dst_change_on_business_time(
+    default_rules: RuleSet,
+) -> None:
+    # Friday 28 March 2025 16:00 Berlin (CET), summer time starts Sunday 30 March.
+    friday = datetime(2025, 3, 28, 15, 0, tzinfo=UTC)
+    sim = Sim(default_rules)
+    sim.created(friday - minutes(30), priority="normal")
+    sim.comment(friday - minutes(20), ALICE, "We are on it.")
+    sim.group(friday, "l2_network")
+    [stay] = record(sim, default_rules, friday)
+    # P3 response 4bh: 1h on Friday (closing 17:00), 3h on Monday from 08:00 CEST = 11:00 CEST.
+    assert stay.response.due == datetime(2025, 3, 31, 9, 0, tzinfo=UTC)
+    # P3 resolution 5bd: the next Friday at 16:00 CEST (the wall-clock time is kept).
+    assert stay.resolution.due == datetime(2025, 4, 4, 14, 0, tzinfo=UTC)
+    # 80 % of 4 business hours (3h 12m): 1h on Friday, 2h 12m on Monday = 10:12 CEST.
+    assert sim.state.timers["target_response_warn"] == datetime(2025, 3, 31, 8, 12, tzinfo=UTC)
+    calendar = default_rules.defs.calendar(None)
+    assert warn_before(None, friday, friday + hours(10), 0.5) == friday + hours(5)
+    assert calendar is not None
+    assert warn_before(calendar, friday, stay.response.due or friday, 0.25) == friday + hours(1)
+
+
+def test_stays_do_not_depend_on_delivery_order(default_rules: RuleSet) -> None:
+    sim = escalated(default_rules)
+    sim.assign(T0 + hours(1), ERIN, actor=ERIN)
+    sim.group(T0 + hours(2), "service_desk", actor=ERIN)
+    sim.group(T0 + hours(4), "l3_engineering")
+    sim.status(T0 + hours(6), Status.RESOLVED, actor=ERIN)
+    events = sim.delivered
+    expected = record(sim, default_rules, T0 + hours(8))
+    shuffled = events[:]
+    random.Random(8).shuffle(shuffled)
+    state = apply_all(new_state("sandbox", "T-1"), shuffled, default_rules.ownership)
+    assert stays(state, default_rules.ownership, default_rules.defs, T0 + hours(8)) == expected
+    # L3 never assigned it, but resolved it in time: that counts as its response too.
+    assert [s.response.status for s in expected] == ["met", "met"]
+    assert [s.resolution.status for s in expected] == ["met", "met"]
+
+
+def test_a_priority_change_replans_only_the_pending_timers(default_rules: RuleSet) -> None:
+    sim = escalated(default_rules, priority="normal")  # P3: response 4bh
+    warned = [a for p in sim.advance(T0 + hours(4)) for a in p.actions]
+    assert [a.rule for a in warned] == ["group-target-warning"]
+    plan = sim.priority(T0 + hours(4), "high")  # P2: 2bh, already past: due at once
+    assert "target_response_warn" not in plan.timers_set  # fired already: not again
+    assert plan.timers_set["target_response_due"] == T0 + hours(2) + minutes(30)
+    late = [a.rule for p in sim.advance(T0 + hours(5)) for a in p.actions]
+    assert late.count("group-target-breach") == 1 and "group-target-warning" not in late
+
+
+def test_no_targets_outside_escalation_groups(default_rules: RuleSet) -> None:
+    sim = escalated(default_rules)
+    plan = sim.group(T0 + hours(1), "service_desk", actor=ERIN)
+    assert {"target_response_due", "target_resolution_due"} <= plan.timers_cleared
+    assert not any(name.startswith("target_") for name in sim.state.timers)
+
+
+def test_eta_values() -> None:
+    assert parse_eta("2025-03-11", None) == datetime(2025, 3, 12, tzinfo=UTC)
+    assert parse_eta("2025-03-11T10:00:00Z", None) == datetime(2025, 3, 11, 10, tzinfo=UTC)
+    assert parse_eta("soon", None) is None and parse_eta(None, None) is None
+
+
+# --- loading --------------------------------------------------------------------------------
+
+BASE = """\
+priorities: {names: [P1, P2]}
+groups:
+  service_desk: {ids: {zendesk: "100"}, lead: {zendesk: "9"}}
+  l2_network: {ids: {zendesk: "101"}, lead: {zendesk: "8"}}
+fields: {eta: {zendesk: "555"}}
+ownership: {frontline_groups: [service_desk], fallback: [frontline_lead]}
+calendars:
+  office: {timezone: Europe/Berlin, hours: {mon: "09:00-17:00"}}
+"""
+
+
+def errors(text: str) -> list[str]:
+    with pytest.raises(RulesError) as err:
+        load_rules_text(BASE + textwrap.dedent(text), "r.yaml")
+    return err.value.messages
+
+
+def test_loader_reports_bad_targets_with_file_and_line() -> None:
+    assert errors(
+        """
+        escalation_targets:
+          warn_at: 120%
+          eta_field: etaa
+          groups:
+            l9_*: {response: 1h}
+            service_desk: {response: 1h}
+            l2_network: {response: 2bh}
+        rules: []
+        """
+    ) == [
+        "r.yaml:11: escalation_targets.warn_at: expected a share of the target like 80% or 0.8, "
+        "got '120%'",
+        "r.yaml:12: escalation_targets.eta_field: field alias 'etaa' is not one of: eta",
+        "r.yaml:14: escalation_targets.groups.l9_*: 'l9_*' names no group (groups: "
+        "service_desk, l2_network); use a group alias or a pattern such as l2_*",
+        "r.yaml:15: escalation_targets.groups.service_desk: 'service_desk' is a front-line "
+        "group; targets are for escalation groups",
+        "r.yaml:16: escalation_targets.groups.l2_network: business durations need a calendar "
+        "(set calendar or default_calendar)",
+    ]
+
+
+def test_target_actions_need_their_section() -> None:
+    assert errors(
+        """
+        rules:
+          - {name: a, on: group.changed, do: [{arm_targets: true}, {watch_eta: true}]}
+        """
+    ) == [
+        "r.yaml:11: rules[0].do[0].arm_targets: arm_targets needs escalation_targets with at "
+        "least one group",
+        "r.yaml:11: rules[0].do[1].watch_eta: watch_eta needs escalation_targets.eta_field",
+    ]
+
+
+def test_a_pattern_with_per_priority_targets_loads() -> None:
+    rules = load_rules_text(
+        BASE
+        + textwrap.dedent(
+            """
+            escalation_targets:
+              warn_at: 0.5
+              eta_field: eta
+              groups:
+                "l2_*": {calendar: office, response: {P1: 30m, P2: 2bh}}
+            rules:
+              - {name: a, on: group.changed, do: [{arm_targets: true}]}
+              - {name: b, on: timer:target_response_warn, do: [{add_label: x}]}
+            """
+        ),
+        "r.yaml",
+    )
+    targets = rules.defs.targets
+    assert targets.warn_at == 0.5 and targets.eta_field == "eta"
+    entry = targets.for_group("l2_network")
+    assert entry is not None and entry.resolution is None
+    assert targets.for_group("service_desk") is None
