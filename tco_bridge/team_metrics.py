@@ -1,6 +1,7 @@
 """The team view for leads, computed from ticket states (pure), shared by the console, the JSON
-API and the CLI: a period filter, escalation time per group, cadence compliance per day,
-resolution volume and duration per owner, and CSV export of any of these rows.
+API and the CLI: a period filter, escalation time per group, each escalation group's response
+and resolution target compliance, cadence compliance per day, resolution volume and duration
+per owner, and CSV export of any of these rows.
 
 A ticket belongs to a period by the day it was created. The per-owner and per-team rows
 themselves come from :func:`tco_bridge.metrics.ownership_metrics`.
@@ -18,6 +19,10 @@ from typing import Any
 from .escalation import escalation_path
 from .metrics import CADENCE_TIMER
 from .ownership import OwnershipPolicy
+from .plan import Rulebook
+from .rules.engine import RuleSet
+from .rules.model import Definitions
+from .rules.targets import Outcome, stays
 from .state import TicketState
 
 
@@ -66,6 +71,40 @@ def escalation_by_group(
         }
         for group, values in sorted(stays.items())
     ]
+
+
+def targets_by_group(
+    states: Iterable[TicketState], rules: Rulebook, now: datetime
+) -> list[dict[str, Any]]:
+    """Per escalation group: stays, and how many met or breached the group's response and
+    resolution targets (``escalation_targets`` in the rules); compliance is met / (met +
+    breached), None while no stay has a verdict. Stays still running count in ``running``."""
+    defs = rules.defs if isinstance(rules, RuleSet) else Definitions()
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for s in states:
+        if s.deleted:
+            continue
+        for stay in stays(s, rules.ownership, defs, now):
+            tally = counts[stay.alias or stay.group]
+            tally["stays"] += 1
+            tally["running"] += "running" in (stay.response.status, stay.resolution.status)
+            _verdict(tally, "response", stay.response)
+            _verdict(tally, "resolution", stay.resolution)
+    rows = []
+    for group, t in sorted(counts.items()):
+        row: dict[str, Any] = {"group": group, "stays": t["stays"], "running": t["running"]}
+        for kind in ("response", "resolution"):
+            met, breached = t[f"{kind}_met"], t[f"{kind}_breached"]
+            row[f"{kind}_met"] = met
+            row[f"{kind}_breached"] = breached
+            row[f"{kind}_compliance"] = round(met / (met + breached), 3) if met + breached else None
+        rows.append(row)
+    return rows
+
+
+def _verdict(tally: dict[str, int], kind: str, outcome: Outcome) -> None:
+    if outcome.met is not None:
+        tally[f"{kind}_{'met' if outcome.met else 'breached'}"] += 1
 
 
 def cadence_by_day(states: Iterable[TicketState]) -> list[dict[str, Any]]:

@@ -2,9 +2,11 @@
 or due soon, and escalations whose pickup or per-group target is at risk or breached.
 
 Timer names follow the shipped rules (``rules/default.yaml``): ``customer_update_warn`` /
-``customer_update_due`` / ``customer_update_overdue`` for the update cadence, ``pickup_due``
-for a warm transfer, and any timer whose name contains ``target`` for a per-group target;
-the mark ``update_cycles_missed`` counts the update deadlines missed since the last update.
+``customer_update_due`` / ``customer_update_overdue`` for the update cadence and
+``pickup_due`` for a warm transfer; the mark ``update_cycles_missed`` counts the update
+deadlines missed since the last update. A group's response and resolution targets are read
+from the current stay's record (``rules/targets.py``: the rules' ``escalation_targets``), not
+from timers.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import Any
 from .escalation import escalation_path
 from .events import Status
 from .ownership import OwnershipPolicy
+from .plan import Rulebook
+from .rules.engine import RuleSet
+from .rules.targets import Stay, stays
 from .state import TicketState
 
 UPDATE_WARN = "customer_update_warn"
@@ -83,21 +88,25 @@ def _update_state(s: TicketState, now: datetime) -> str | None:
     return None
 
 
-def _watched(name: str) -> bool:
-    return name == PICKUP or "target" in name
-
-
 def escalation_watch(
-    states: Iterable[TicketState], policy: OwnershipPolicy, now: datetime
+    states: Iterable[TicketState], rules: Rulebook | OwnershipPolicy, now: datetime
 ) -> list[dict[str, Any]]:
-    """Tickets with an escalation group now whose pickup or group target is at risk/breached."""
+    """Tickets with an escalation group now whose pickup or group target is at risk/breached.
+
+    ``rules`` is the rule book (its ``escalation_targets`` give each stay its targets), or
+    just an ownership policy (then only the pickup clock is watched)."""
+    policy = rules if isinstance(rules, OwnershipPolicy) else rules.ownership
+    defs = rules.defs if isinstance(rules, RuleSet) else None
     rows = []
     for s in states:
         path = escalation_path(s, policy) if s.is_open else []
         seg = path[-1] if path and path[-1].left_at is None else None
         if seg is None:
             continue
-        for name, state, due in _targets(s, seg.entered_at, seg.picked_up_at, now):
+        found = _pickup(s, seg.entered_at, seg.picked_up_at, now)
+        if defs is not None and defs.targets.groups:
+            found += _stay_targets(stays(s, policy, defs, now)[-1], now)
+        for name, state, due in found:
             rows.append(
                 {
                     **_base(s),
@@ -112,21 +121,34 @@ def escalation_watch(
     return sorted(rows, key=lambda r: (r["state"] != "breached", r["entered_at"]))
 
 
-def _targets(
-    s: TicketState, entered: datetime, picked: datetime | None, now: datetime
-) -> list[tuple[str, str, datetime | None]]:
-    found: list[tuple[str, str, datetime | None]] = []
-    for name, due in sorted(s.timers.items()):
-        if not _watched(name):
+Found = list[tuple[str, str, datetime | None]]
+
+
+def _pickup(s: TicketState, entered: datetime, picked: datetime | None, now: datetime) -> Found:
+    due = s.timers.get(PICKUP)
+    if due is not None:
+        state = _risk(entered, due, now)
+        return [(PICKUP, state, due)] if state else []
+    if s.timers_fired.get(PICKUP) and picked is None:
+        return [(PICKUP, "breached", None)]  # the clock ran out; picked up late: no longer
+    return []
+
+
+def _stay_targets(stay: Stay, now: datetime) -> Found:
+    """The current stay's response (until picked up) and resolution targets."""
+    found: Found = []
+    for kind, outcome in (("response", stay.response), ("resolution", stay.resolution)):
+        if outcome.due is None or outcome.done_at is not None:
             continue
-        if due <= now:
-            found.append((name, "breached", due))
-        elif (due - now) <= (due - entered) * AT_RISK_SHARE:
-            found.append((name, "at risk", due))
-    pending = {n for n, _, _ in found} | set(s.timers)
-    for name, fired in sorted(s.timers_fired.items()):
-        if fired and _watched(name) and name not in pending:
-            if name == PICKUP and picked is not None:
-                continue  # picked up late: no longer stalled
-            found.append((name, "breached", None))
+        state = _risk(stay.segment.entered_at, outcome.due, now)
+        if state:
+            found.append((f"{kind} target", state, outcome.due))
     return found
+
+
+def _risk(entered: datetime, due: datetime, now: datetime) -> str | None:
+    if due <= now:
+        return "breached"
+    if (due - now) <= (due - entered) * AT_RISK_SHARE:
+        return "at risk"
+    return None

@@ -10,7 +10,7 @@ from .. import held, keys
 from ..keys import text
 from ..metrics import ownership_metrics
 from ..state_codec import decode
-from ..team_metrics import in_period, parse_day, to_csv
+from ..team_metrics import in_period, parse_day, targets_by_group, to_csv
 from ..ticket_store import iter_states
 from ..views import owned_view, ticket_view
 from .auth import require_reader
@@ -47,12 +47,13 @@ def owned(connector: str, agent: str) -> Any:
 @bp.get("/metrics/ownership")
 @require_reader
 def metrics() -> Any:
-    """Ownership metrics per owner (``?by=owner``, default) or team (``?by=team``), for
-    tickets created ``?from=``..``?to=`` (dates), as JSON or CSV (``?format=csv``)."""
+    """Ownership metrics per owner (``?by=owner``, default) or team (``?by=team``), or each
+    escalation group's target compliance (``?by=group``), for tickets created
+    ``?from=``..``?to=`` (dates), as JSON or CSV (``?format=csv``)."""
     rt = runtime()
     by = request.args.get("by", "owner")
-    if by not in ("owner", "team"):
-        return jsonify(error=400, reason="'by' must be 'owner' or 'team'"), 400
+    if by not in ("owner", "team", "group"):
+        return jsonify(error=400, reason="'by' must be 'owner', 'team' or 'group'"), 400
     connector = request.args.get("connector") or None
     if connector is not None and connector not in rt.connectors:
         return jsonify(error=404, reason=f"no connector {connector!r} is enabled here"), 404
@@ -62,7 +63,10 @@ def metrics() -> Any:
     except ValueError as exc:
         return jsonify(error=400, reason=str(exc)), 400
     states = in_period(iter_states(rt.redis, connector), start, end)
-    rows = ownership_metrics(states, rt.rules.ownership, rt.now(), by=by)
+    if by == "group":
+        rows = targets_by_group(states, rt.rules, rt.now())
+    else:
+        rows = ownership_metrics(states, rt.rules.ownership, rt.now(), by=by)
     if request.args.get("format") == "csv":
         return Response(to_csv(rows), mimetype="text/csv")
     return jsonify(by=by, connector=connector, rows=rows)

@@ -25,6 +25,7 @@ from practice_kit import (
     ERIN,
     FRONTLINE,
     L2,
+    LEAD_L2,
     LEAD_SD,
     T0,
     Note,
@@ -98,9 +99,9 @@ def test_warm_transfer_not_picked_up_nudges_owner_and_group(story: Story) -> Non
     # P3 pickup: 4 business hours from 09:20 Berlin → 13:20 Berlin.
     assert story.view("101")["timers"]["pickup_due"] == "2026-01-05T12:20:00+00:00"
     story.advance(T0 + hours(4) + minutes(19))
-    assert story.fake.since(mark) == []
+    assert containing(story.fake.notes("101", since=mark), "has waited") == []
     story.advance(T0 + hours(5))
-    [nudge] = story.fake.notes("101", since=mark)
+    [nudge] = containing(story.fake.notes("101", since=mark), "has waited")
     assert nudge.mentions == (ALICE, f"group:{L2}") and not nudge.public
     assert nudge.text.startswith(
         "101 has waited 4h in L2 Network without anyone picking it up (due 2026-01-05 13:20 "
@@ -109,7 +110,9 @@ def test_warm_transfer_not_picked_up_nudges_owner_and_group(story: Story) -> Non
     assert nudge.text.endswith("Escalation path: l2_network 4h (not picked up).")
     assert story.fake.since(mark)[0].path == "/api/v2/tickets/101.json"
     # Zendesk has no mention markup: Alice hears of the nudge as a follower of the ticket.
-    assert story.fake.notified("101")[-1] == (nudge.text, {ALICE})
+    # (in the same update as the L2 lead's note about the missed response target)
+    [followers] = [f for text, f in story.fake.notified("101") if text == nudge.text]
+    assert ALICE in followers
     [segment] = story.view("101")["escalation_path"]
     assert (segment["group"], segment["picked_up_at"]) == (L2, None)
     story.assert_settled("101")
@@ -125,6 +128,51 @@ def test_warm_transfer_picked_up_in_time_stays_quiet(story: Story) -> None:
     [segment] = story.view("101")["escalation_path"]
     assert (segment["assignee"], segment["picked_up_at"]) == (ERIN, "2026-01-05T09:00:00+00:00")
     story.assert_settled("101")
+
+
+def test_group_targets_warn_then_breach_and_a_bounce_back_is_a_new_stay(story: Story) -> None:
+    """Practice 2b through Redis and the worker: L2's P3 response target (4bh) warns the owner
+    at 80 % and tells the L2 lead when missed, once; the stay's record and the per-group
+    metrics say so; a second stay after a bounce-back gets its own targets."""
+    mark = start(story)
+    story.group("101", T0 + minutes(20), L2)  # 09:20 Berlin: due 13:20, warning 12:32
+    timers = story.view("101")["timers"]
+    assert timers["target_response_warn"] == "2026-01-05T11:32:00+00:00"
+    assert timers["target_response_due"] == "2026-01-05T12:20:00+00:00"
+    story.advance(T0 + hours(3) + minutes(31))
+    assert containing(story.fake.notes("101", since=mark), "target") == []
+    story.advance(T0 + hours(5))
+    warning, breach = containing(story.fake.notes("101", since=mark), "response target")
+    assert warning.mentions == (ALICE,) and not warning.public
+    assert warning.text.startswith(
+        "101 (P3) is close to L2 Network's response target of 4bh: due 2026-01-05 13:20 CET"
+    )
+    assert breach.mentions == (LEAD_L2,)
+    assert "101 (P3) missed L2 Network's response target of 4bh" in breach.text
+    # Erin takes it late and hands it back; the owner sends it to L2 again: a new stay.
+    story.assign("101", T0 + hours(6), ERIN, actor=ERIN)
+    story.group("101", T0 + hours(7), FRONTLINE, actor=ERIN)
+    assert not any(name.startswith("target_") for name in story.view("101")["timers"])
+    story.group("101", T0 + hours(8), L2)  # 17:00 Berlin: 1bh today, 3bh tomorrow
+    assert story.view("101")["timers"]["target_response_due"] == "2026-01-06T10:00:00+00:00"
+    rows = story.client.get("/metrics/ownership?by=group").json["rows"]
+    assert rows == [
+        {
+            "group": "l2_network",
+            "stays": 2,
+            "running": 1,
+            "response_met": 0,
+            "response_breached": 1,
+            "response_compliance": 0.0,
+            "resolution_met": 1,  # handed back within the 5bd resolution target
+            "resolution_breached": 0,
+            "resolution_compliance": 1.0,
+        }
+    ]
+    assert story.client.get("/metrics/ownership?by=galaxy").status_code == 400
+    notes_before = len(containing(story.fake.notes("101"), "target"))
+    story.assert_settled("101")
+    assert len(containing(story.fake.notes("101"), "target")) == notes_before
 
 
 def test_every_nudge_reaches_the_agents_it_names(story: Story) -> None:

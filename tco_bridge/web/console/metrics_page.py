@@ -18,6 +18,7 @@ from ...team_metrics import (
     in_period,
     parse_day,
     resolution_by_owner,
+    targets_by_group,
     to_csv,
 )
 from ...ticket_store import iter_states
@@ -26,7 +27,7 @@ from ..signin import require_role
 from . import charts
 from .blueprint import bp
 
-TABLES = ("owners", "groups", "cadence", "resolution")
+TABLES = ("owners", "groups", "targets", "cadence", "resolution")
 
 
 def _period() -> tuple[str, date | None, date | None]:
@@ -48,6 +49,7 @@ def team_tables(by: str, start: date | None, end: date | None) -> dict[str, list
     return {
         "owners": ownership_metrics(states, policy, now, by=by),
         "groups": escalation_by_group(states, policy, now),
+        "targets": targets_by_group(states, rt.rules, now),
         "cadence": cadence_by_day(states),
         "resolution": resolution_by_owner(states),
     }

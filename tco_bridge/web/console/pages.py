@@ -70,7 +70,7 @@ def updates() -> Any:
 @require_role("lead")
 def escalations() -> Any:
     rt = runtime()
-    rows = escalation_watch(iter_states(rt.redis), rt.rules.ownership, rt.now())
+    rows = escalation_watch(iter_states(rt.redis), rt.rules, rt.now())
     return render_template("escalations.html", rows=rows, title="Stalled escalations")
 
 
