@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import pytest
@@ -17,6 +17,8 @@ from tco_bridge.plan import Plan
 from tco_bridge.rules import RuleSet, load_rules_text
 from tco_bridge.rules.targets import Stay, parse_eta, stays, warn_before
 from tco_bridge.state import apply_all, new_state
+from tco_bridge.team_metrics import targets_by_group
+from tco_bridge.watch import escalation_watch
 
 
 @dataclass
@@ -35,9 +37,9 @@ def record(sim: Sim, rules: RuleSet, at: datetime) -> list[Stay]:
     return stays(sim.state, rules.ownership, rules.defs, at)
 
 
-def escalated(rules: RuleSet, priority: str = "high") -> Sim:
+def escalated(rules: RuleSet, priority: str = "high", ticket: str = "T-1") -> Sim:
     """Created Monday 3 March 2025 09:00 Berlin, answered by Alice, moved to L2 at 09:30."""
-    sim = Recorder(rules)
+    sim = Recorder(rules, ticket=ticket)
     sim.created(priority=priority)
     sim.comment(T0 + minutes(10), ALICE, "We are on it.")
     sim.group(T0 + minutes(30), "l2_network")
@@ -238,3 +240,63 @@ def test_a_pattern_with_per_priority_targets_loads() -> None:
     entry = targets.for_group("l2_network")
     assert entry is not None and entry.resolution is None
     assert targets.for_group("service_desk") is None
+
+
+# --- the estimated completion ------------------------------------------------------------------
+
+
+def test_the_eta_reaches_the_owners_reminders_and_a_passed_one_nudges_once(
+    default_rules: RuleSet,
+) -> None:
+    sim = escalated(default_rules, priority="normal")  # P3 cadence: 1bd from Alice's reply
+    sim.assign(T0 + hours(1), ERIN, actor=ERIN)
+    eta = sim._event(EventType.FIELD_CHANGED, T0 + hours(2), actor=ERIN, field="eta")
+    plan = sim.send(replace(eta, after="2025-03-04"))
+    assert plan.timers_set["eta_passed"] == datetime(2025, 3, 4, 23, 0, tzinfo=UTC)
+    fired = [a for p in sim.advance(T0 + hours(40)) for a in p.actions]
+    [due] = [a for a in fired if a.rule == "update-cadence-due"]
+    assert "L2 Network expects to finish by 2025-03-05 00:00 CET." in (due.text or "")
+    [passed] = [a for a in fired if a.rule == "eta-passed"]
+    assert passed.mention == ("erin", "alice")
+    assert (passed.text or "").startswith(
+        "The estimated completion of T-1 (2025-03-05 00:00 CET) has passed and it is not resolved."
+    )
+    # Another change that leaves the estimate as it was does not arm it again.
+    plan = sim.comment(T0 + hours(41), ERIN, "Still on it.", public=False)
+    assert "eta_passed" not in plan.timers_set and "eta_passed" not in sim.state.timers
+    later = sim.send(replace(eta, key="moved", at=T0 + hours(42), after="2025-03-06T12:00:00"))
+    assert later.timers_set["eta_passed"] == datetime(2025, 3, 6, 11, 0, tzinfo=UTC)
+    cleared = sim.send(replace(eta, key="cleared", at=T0 + hours(43), after=""))
+    assert "eta_passed" in cleared.timers_cleared
+
+
+# --- metrics and the stalled-escalations view --------------------------------------------------
+
+
+def test_target_compliance_per_group_and_the_stalled_view(default_rules: RuleSet) -> None:
+    met = escalated(default_rules)
+    met.assign(T0 + hours(1), ERIN, actor=ERIN)
+    late = escalated(default_rules, ticket="T-2")
+    now = T0 + hours(3)  # 12:00 Berlin: L2's P2 response target (11:30) has passed for T-2
+    rows = targets_by_group([met.state, late.state], default_rules, now)
+    assert rows == [
+        {
+            "group": "l2_network",
+            "stays": 2,
+            "running": 2,
+            "response_met": 1,
+            "response_breached": 1,
+            "response_compliance": 0.5,
+            "resolution_met": 0,
+            "resolution_breached": 0,
+            "resolution_compliance": None,
+        }
+    ]
+    stalled = escalation_watch([met.state, late.state], default_rules, now)
+    assert [(r["ticket"], r["target"], r["state"], r["due"]) for r in stalled] == [
+        ("T-2", "pickup_due", "breached", T0 + hours(1) + minutes(30)),
+        ("T-2", "response target", "breached", T0 + hours(2) + minutes(30)),
+    ]
+    # Without the rule book (a bare ownership policy) only the pickup clock is watched.
+    bare = escalation_watch([late.state], default_rules.ownership, now)
+    assert [r["target"] for r in bare] == ["pickup_due"]
