@@ -68,9 +68,11 @@ def _arm(f: Facts, emit: Emit) -> None:
     if seg is None or found is None:
         _clear(emit, TARGET_TIMERS)
         return
-    entry, calendar, response, resolution = found
     fresh = seg.entered_at == f.event.at  # this event began the stay
     pending = {*f.state.timers, *plan.timers_set}
+    if not fresh and pending.isdisjoint(TARGET_TIMERS):
+        return  # every target of this stay has fired or stopped: nothing to re-plan
+    entry, calendar, response, resolution = found
     share = f.defs.targets.warn_at
     for kind, (warn, due_name), target, done in (
         ("response", (RESPONSE_WARN, RESPONSE_DUE), response, seg.picked_up_at is not None),
