@@ -8,10 +8,10 @@ histories, timers, owner indexes, the outbox and the removal of the entries in o
 A crash before EXEC leaves the entries in the stream, so the next drain redoes the batch; a
 crash after leaves nothing to redo. Write-backs are then handed to RQ as jobs of their own.
 
-Settle window: a ticket's events are evaluated once ``TCO_SETTLE_SECONDS`` have passed since
-the tool's timestamp (or their arrival, if earlier), so the deliveries of one moment, which
-tools send in any order, are evaluated together. Until then they stay in the stream and a wake
-timer brings a drain back; events that arrive already older than the window wait for nothing.
+Settle window (``settle.py``): a ticket's events that may have stragglers stay in the stream,
+and a wake timer brings a drain back when they are ready; a lone in-order delivery on a quiet
+ticket, and events already older than the window, are evaluated at once. Reading the batch is
+``drain_load.py``; what its commit writes per ticket is ``drain_stage.py``.
 """
 
 from __future__ import annotations
@@ -21,24 +21,26 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import redis
 
 from . import keys, telemetry, timeline
-from .errors import RulesError
-from .events import EventType, TicketEvent, load_event
-from .handover import AwayRecord
-from .history import advance
 from .keys import text
+from .drain_load import Entry, Ticket, load_context, load_tickets, read_entries
+from .drain_stage import applied_per_connector, recount, stage_ticket
+from .errors import RulesError
+from .events import EventType, TicketEvent
+from .history import advance
 from .pipeline import Step, process
-from .plan import Context, OwnershipOnly, Plan, Rulebook
+from .plan import Context, OwnershipOnly, Rulebook
 from .runtime import Runtime, current
-from .state import TicketState, new_state
-from .state_codec import StoredHistory, decode, encode
-from .timers import WAKE, TimerStore, epoch, from_epoch
+from .settle import Delivery, Hold, arrival, settle
+from .state import TicketState
+from .state_codec import StoredHistory
+from .timers import WAKE, TimerStore, epoch
 
 log = logging.getLogger(__name__)
 
@@ -85,28 +87,6 @@ class BatchResult:
     held: int = 0
 
 
-@dataclass
-class _Ticket:
-    state: TicketState
-    before: TicketState
-    history: StoredHistory = field(default_factory=StoredHistory)
-    plan: Plan = field(default_factory=Plan)
-    applied: int = 0
-    timeline: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class _Hold:
-    """Tickets whose events wait for the settle window in this drain, and the next wake."""
-
-    tickets: set[str] = field(default_factory=set)
-    until: datetime | None = None
-
-    def add(self, tkey: str, at: datetime) -> None:
-        self.tickets.add(tkey)
-        self.until = at if self.until is None else min(self.until, at)
-
-
 def drain_shard(shard: int) -> dict[str, Any]:
     """RQ entry point (referenced by name from ``queueing.EventQueue.enqueue_drain``)."""
     return Drainer(current()).drain(shard)
@@ -129,7 +109,7 @@ class Drainer:
         total = BatchResult()
         started = time.monotonic()
         handoff = False
-        hold = _Hold()
+        hold = Hold()
         cursor = "-"  # entries up to here were read (held ones stay in the stream behind it)
         try:
             while True:
@@ -160,7 +140,7 @@ class Drainer:
             dispatch_outbox(self.rt)
         return {"shard": shard, **total.__dict__}
 
-    def _paused(self, shard: int, cursor: str, hold: _Hold) -> bool:
+    def _paused(self, shard: int, cursor: str, hold: Hold) -> bool:
         """Stop when nothing arrived after ``cursor``: lower the flag, wake for held events."""
         wake = f"{shard}|{WAKE}"
         at = "" if hold.until is None else repr(epoch(hold.until))
@@ -170,25 +150,24 @@ class Drainer:
 
     # --- one batch ------------------------------------------------------------------------
     def apply_batch(
-        self, shard: int, entries: list[Any], token: str, hold: _Hold | None = None
+        self, shard: int, entries: list[Any], token: str, hold: Hold | None = None
     ) -> BatchResult:
-        hold = hold if hold is not None else _Hold()
-        result = BatchResult(entries=len(entries))
-        decoded = self._decode(entries, result)
+        hold = hold if hold is not None else Hold()
+        decoded, unreadable = read_entries(entries)
+        result = BatchResult(entries=len(entries), unreadable=unreadable)
         now = self.clock()
-        per_ticket = self._settle(decoded, now, hold)
+        per_ticket, tickets = self._settle(decoded, now, hold)
         done = [eid for eid, tkey, _ in decoded if tkey is None or tkey not in hold.tickets]
         result.held = len(entries) - len(done)
         rules = self.rt.rules
-        context = self._context(per_ticket)
-        tickets = self._load(per_ticket)
+        context = load_context(self.client, list(per_ticket))
         for tkey, events in per_ticket.items():
             item = tickets[tkey]
 
             fresh = {e.key for e in events}
 
             def decide(
-                state: TicketState, event: TicketEvent, item: _Ticket = item, fresh: Any = fresh
+                state: TicketState, event: TicketEvent, item: Ticket = item, fresh: Any = fresh
             ) -> Step:
                 step = self._process(state, event, rules, _as_of(event, now), context, result)
                 if event.key in fresh and step.state is not state:  # explained once, if new
@@ -203,7 +182,7 @@ class Drainer:
                     tkey,
                     outcome.folded,
                 )
-            _recount(context.workload, item.state, outcome.state)
+            recount(context.workload, item.state, outcome.state)
             item.state, item.plan = outcome.state, outcome.plan
             if outcome.history is not None:
                 item.history = StoredHistory.of(outcome.history)
@@ -216,26 +195,21 @@ class Drainer:
         return result
 
     def _settle(
-        self, decoded: list[tuple[Any, str | None, list[TicketEvent]]], now: datetime, hold: _Hold
-    ) -> dict[str, list[TicketEvent]]:
-        """The events of tickets out of their settle window; the others are held."""
-        window = timedelta(seconds=self.rt.settings.settle_seconds)
+        self, decoded: list[Entry], now: datetime, hold: Hold
+    ) -> tuple[dict[str, list[TicketEvent]], dict[str, Ticket]]:
+        """The events and loaded tickets of the batch evaluated now; the others are held."""
         per_ticket: dict[str, list[TicketEvent]] = defaultdict(list)
-        ready_at: dict[str, datetime] = {}
+        batch: dict[str, list[Delivery]] = defaultdict(list)
         for eid, tkey, events in decoded:
-            if tkey is None:
-                continue
-            per_ticket[tkey].extend(events)
-            arrived = from_epoch(int(text(eid).partition("-")[0]) / 1000)
-            for event in events:
-                if event.type is not EventType.TIMER_FIRED:  # due already: nothing to wait for
-                    at = min(event.at, arrived) + window
-                    ready_at[tkey] = max(ready_at.get(tkey, at), at)
-        for tkey, at in ready_at.items():
-            if tkey in hold.tickets or at > now:
-                hold.add(tkey, at)
-                del per_ticket[tkey]
-        return {k: v for k, v in per_ticket.items() if k not in hold.tickets}
+            if tkey is not None:
+                per_ticket[tkey].extend(events)
+                waits = (e.at for e in events if e.type is not EventType.TIMER_FIRED)
+                batch[tkey].append(Delivery(arrival(text(eid)), tuple(waits)))
+        tickets = load_tickets(self.client, list(per_ticket))
+        last = {tkey: item.state.updated_at for tkey, item in tickets.items()}
+        window = timedelta(seconds=self.rt.settings.settle_seconds)
+        ready = settle(batch, last, window, now, hold)
+        return {k: per_ticket[k] for k in ready}, {k: tickets[k] for k in ready}
 
     def _process(
         self,
@@ -271,75 +245,7 @@ class Drainer:
             pipe.execute()
             return process(state, event, OwnershipOnly(rules.ownership), now, context)
 
-    def _decode(
-        self, entries: list[Any], result: BatchResult
-    ) -> list[tuple[Any, str | None, list[TicketEvent]]]:
-        """Each entry's id, ticket (None: nothing to apply) and events."""
-        out: list[tuple[Any, str | None, list[TicketEvent]]] = []
-        for eid, fields in entries:
-            try:
-                events = _entry_events(fields)
-            except Exception:
-                # A poison entry must not block the shard: log it and drop it with the batch.
-                log.exception("unreadable stream entry %r dropped", eid)
-                result.unreadable += 1
-                events = []
-            out.append((eid, events[0].ticket_key if events else None, events))
-        return out
-
-    def _load(self, per_ticket: dict[str, list[TicketEvent]]) -> dict[str, _Ticket]:
-        tkeys = list(per_ticket)
-        names = [keys.ticket(*k.split(":", 1)) for k in tkeys]
-        names += [keys.history(*k.split(":", 1)) for k in tkeys]
-        raws = self.client.mget(names) if names else []
-        out: dict[str, _Ticket] = {}
-        for i, tkey in enumerate(tkeys):
-            raw, raw_history = raws[i], raws[len(tkeys) + i]
-            connector, _, ticket = tkey.partition(":")
-            state = self._decode_state(tkey, raw) if raw is not None else None
-            history = self._decode_history(tkey, raw_history) if state is not None else None
-            history = history or StoredHistory()
-            state = state or new_state(connector, ticket)
-            out[tkey] = _Ticket(state=state, before=state, history=history)
-        return out
-
-    def _decode_history(self, tkey: str, raw: bytes | str | None) -> StoredHistory | None:
-        """An unreadable history only costs the ability to place late events before it."""
-        try:
-            history = StoredHistory.parse(raw)
-            history.keys(), history.last()  # what every batch reads must be readable
-            return history
-        except Exception:
-            log.exception("unreadable history for %s dropped; the ticket's state is kept", tkey)
-            return None
-
-    def _decode_state(self, tkey: str, raw: bytes | str) -> TicketState | None:
-        """A state that cannot be read (e.g. written by an incompatible version) must not stall
-        the shard: it is set aside under ``tco:unreadable:<ticket>`` for an admin, and the
-        ticket starts afresh (``tco-bridge reconcile`` refills it from the tool)."""
-        try:
-            return decode(raw)
-        except Exception:
-            log.exception("unreadable state for %s set aside; the ticket starts afresh", tkey)
-            self.client.set(keys.unreadable(tkey), raw)
-            return None
-
-    def _context(self, per_ticket: dict[str, list[TicketEvent]]) -> Context:
-        connectors = sorted({k.partition(":")[0] for k in per_ticket})
-        pipe = self.client.pipeline(transaction=False)
-        for name in connectors:
-            pipe.hgetall(keys.workload(name))
-        pipe.hgetall(keys.AWAY)
-        *loads, away_raw = pipe.execute()
-        workload: dict[str, int] = {}
-        for name, load in zip(connectors, loads, strict=True):
-            for agent, count in load.items():
-                workload[f"{name}:{text(agent)}"] = int(count)
-                workload.setdefault(text(agent), int(count))
-        away = {text(a): AwayRecord.from_json(v).as_away() for a, v in away_raw.items()}
-        return Context(workload=workload, away=away)
-
-    def _commit(self, shard: int, token: str, done: list[Any], tickets: dict[str, _Ticket]) -> None:
+    def _commit(self, shard: int, token: str, done: list[Any], tickets: dict[str, Ticket]) -> None:
         lock_key = keys.lock(shard)
         with self.client.pipeline(transaction=True) as pipe:
             try:
@@ -349,7 +255,7 @@ class Drainer:
                     raise LockLost()
                 pipe.multi()
                 for item in tickets.values():
-                    self._stage_ticket(pipe, item)
+                    stage_ticket(pipe, item, self.timers, self.rt.settings.retention_days)
                 for connector, applied in applied_per_connector(tickets).items():
                     telemetry.count(pipe, telemetry.EVENTS_APPLIED, applied, connector=connector)
                 if done:
@@ -358,91 +264,9 @@ class Drainer:
             except redis.WatchError:
                 raise LockLost() from None
 
-    def _stage_ticket(self, pipe: Any, item: _Ticket) -> None:
-        state, before, plan = item.state, item.before, item.plan
-        connector, ticket = state.connector, state.ticket
-        # Open tickets are kept; a closed or deleted one expires after the retention period
-        # (a reopen saves it again without an expiry).
-        retain = None if state.is_open else self.rt.settings.retention_days * 86400
-        pipe.set(keys.ticket(connector, ticket), encode(state), ex=retain)
-        pipe.set(keys.history(connector, ticket), item.history.dumps(), ex=retain)
-        timeline.stage(pipe, connector, ticket, item.timeline, retain, like_state=True)
-        # The owner's list keeps resolved tickets awaiting confirmation; the workload counts
-        # open ones only.
-        old, new = _owner_if(before, before.is_owned_now), _owner_if(state, state.is_owned_now)
-        if old != new:
-            if old is not None:
-                pipe.srem(keys.owned(connector, old), ticket)
-            if new is not None:
-                pipe.sadd(keys.owned(connector, new), ticket)
-        old, new = _open_owner(before), _open_owner(state)
-        if old != new:
-            if old is not None:
-                pipe.hincrby(keys.workload(connector), old, -1)
-            if new is not None:
-                pipe.hincrby(keys.workload(connector), new, 1)
-        set_ = {n: due for n, due in state.timers.items() if before.timers.get(n) != due}
-        cleared = [n for n in before.timers if n not in state.timers]
-        self.timers.stage(pipe, connector, ticket, set_, cleared)
-        if plan.actions:
-            group = {
-                "connector": connector,
-                "ticket": ticket,
-                "actions": [a.to_json() for a in plan.actions],
-            }
-            pipe.rpush(keys.OUTBOX, json.dumps(group))
-
-
-def _owner_if(state: TicketState, condition: bool) -> str | None:
-    return state.owner.id if state.owner is not None and condition else None
-
-
-def applied_per_connector(tickets: dict[str, _Ticket]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for item in tickets.values():
-        counts[item.state.connector] += item.applied
-    return {name: n for name, n in counts.items() if n}
-
-
-def _open_owner(state: TicketState) -> str | None:
-    return _owner_if(state, state.is_open)
-
-
-def _recount(workload: Any, before: TicketState, after: TicketState) -> None:
-    """Keep the batch's workload view current, so first contacts drained in one batch see
-    each other (the stored counts change only at commit)."""
-    old, new = _open_owner(before), _open_owner(after)
-    if old == new:
-        return
-    connector = after.connector
-    for agent, delta in ((old, -1), (new, 1)):
-        if agent is not None:
-            for key in (f"{connector}:{agent}", agent):
-                workload[key] = workload.get(key, 0) + delta
-
 
 def _as_of(event: TicketEvent, now: datetime) -> datetime:
     """The time rules judge an event at: its own, so deadlines follow the tool's times and not
     when the worker ran. A timer the clock fired late (the bridge was down) counts from now, so
     a re-armed reminder is not fired again for every period missed."""
     return max(event.at, now) if event.type is EventType.TIMER_FIRED else event.at
-
-
-def _entry_events(fields: dict[bytes, bytes]) -> list[TicketEvent]:
-    """A stream entry holds either a delivery's events or a released timer."""
-    if b"timer" in fields:
-        if text(fields[b"timer"]) == WAKE:
-            return []  # only woke the drain for held events
-        connector, ticket, name = text(fields[b"timer"]).split("|", 2)
-        due = from_epoch(fields[b"due"])
-        return [
-            TicketEvent(
-                connector=connector,
-                ticket=ticket,
-                type=EventType.TIMER_FIRED,
-                at=due,
-                key=f"timer:{name}:{due.isoformat()}",
-                field=name,
-            )
-        ]
-    return [load_event(e) for e in json.loads(fields[b"e"])]

@@ -44,10 +44,13 @@ class Bridge:
         rt.now = lambda: self.now
         self.sent = 0
 
-    def deliver(self, event: TicketEvent) -> None:
+    def push(self, event: TicketEvent) -> None:
         self.sent += 1
         delivery = f"{event.key}-{self.sent}"
         self.rt.events.push(event.connector, delivery, event.ticket_key, [dump_event(event)], "t")
+
+    def deliver(self, event: TicketEvent) -> None:
+        self.push(event)
         self.work()
 
     def work(self) -> None:
@@ -90,15 +93,16 @@ def latest(events: list[TicketEvent]) -> datetime:
 
 @BUDGET
 @given(st.data())
-def test_deliveries_inside_the_window_in_any_order_give_the_in_order_outcome(
+def test_a_burst_reaching_the_drain_together_in_any_order_gives_the_in_order_outcome(
     bridge: Bridge, redis_client: redis.Redis, data: st.DataObject
 ) -> None:
     redis_client.flushdb()
     events = data.draw(lives(max_steps=5, gaps=BURST))  # one update's deliveries
     bridge.now = latest(events)  # each delivery lands at once: fresh
     for event in data.draw(st.permutations(events)):
-        bridge.deliver(event)  # a drain runs after each one, and holds the ticket
-    assert bridge.state() is None and bridge.waiting() == len(events)
+        bridge.push(event)  # all in the stream before a drain runs
+    bridge.work()
+    assert bridge.state() is None and bridge.waiting() == len(events)  # held together
     bridge.now = latest(events) + WINDOW
     bridge.tick()  # the wake timer brings the drain back
     reference = in_order(RULES, events)
@@ -106,6 +110,35 @@ def test_deliveries_inside_the_window_in_any_order_give_the_in_order_outcome(
     assert bridge.writes() == reference.writes
     assert bridge.timers() == {n: epoch(d) for n, d in reference.state.timers.items()}
     assert bridge.waiting() == 0
+
+
+@BUDGET
+@given(st.data())
+def test_a_burst_drained_delivery_by_delivery_settles_after_its_first(
+    bridge: Bridge, redis_client: redis.Redis, data: st.DataObject
+) -> None:
+    """The first delivery on a quiet ticket is evaluated at once; each one after it within
+    the window makes the ticket wait, and the rest are evaluated together. In the tool's
+    order, that is the in-order outcome; a straggler belonging before the first is placed
+    late: the same final state, nothing written twice."""
+    redis_client.flushdb()
+    events = data.draw(lives(max_steps=5, gaps=BURST))
+    bridge.now = latest(events)
+    first, *rest = data.draw(st.permutations(events))
+    bridge.deliver(first)
+    state = bridge.state()
+    assert state is not None and first.key in state.seen and bridge.waiting() == 0
+    for event in rest:
+        bridge.deliver(event)
+    assert bridge.state() == state and bridge.waiting() == len(rest)
+    bridge.now = latest(events) + WINDOW
+    bridge.tick()
+    reference = in_order(RULES, events)
+    assert bridge.state() == reference.state and bridge.waiting() == 0
+    ids = [a.id for a in bridge.writes()]
+    assert len(ids) == len(set(ids))
+    if first == min(events, key=lambda e: (e.at, e.key)):
+        assert bridge.writes() == reference.writes
 
 
 @BUDGET
@@ -134,26 +167,57 @@ def test_an_old_delivery_on_a_quiet_stream_waits_for_nothing(bridge: Bridge) -> 
     assert bridge.waiting() == 0
 
 
-def test_a_fresh_burst_waits_out_the_window_once_then_is_evaluated_together(
-    bridge: Bridge, redis_client: redis.Redis
-) -> None:
-    reply = comment(T0 + timedelta(seconds=1), "e01", ALICE, "Hello Carol, we are on it.")
-    bridge.now = T0 + timedelta(seconds=1)
-    bridge.deliver(reply)  # the reply overtook the ticket's creation
+def wake(bridge: Bridge) -> float | None:
     shard = keys.shard_of("sandbox:T-1", bridge.rt.settings.shards)
-    assert not redis_client.exists(keys.pending(shard))  # the drain is done, not spinning
-    wake = redis_client.zscore(keys.TIMERS, f"{shard}|{WAKE}")
-    assert wake == epoch(reply.at + WINDOW)
+    assert not bridge.rt.redis.exists(keys.pending(shard))  # the drain is done, not spinning
+    return bridge.rt.redis.zscore(keys.TIMERS, f"{shard}|{WAKE}")
+
+
+def test_a_lone_in_order_delivery_is_evaluated_at_once_with_the_default_window(
+    make_runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No latency on a quiet, in-order stream: the virtual clock never moves past the
+    window, yet each delivery is applied and its write-backs are queued by the drain it
+    started, with no wake-up set."""
+    monkeypatch.setattr("tco_bridge.writeback.dispatch_outbox", lambda rt: 0)
+    bridge = Bridge(make_runtime(TCO_SETTLE_SECONDS=None))
+    assert bridge.rt.settings.settle_seconds == 3  # the default
+    bridge.now = T0
     bridge.deliver(created(T0))
-    bridge.now = reply.at + WINDOW - timedelta(milliseconds=1)
-    bridge.tick()
-    assert bridge.state() is None  # not yet
-    bridge.now = reply.at + WINDOW
-    bridge.tick()
+    state = bridge.state()
+    assert state is not None and state.seen == ("e00",)
+    assert bridge.waiting() == 0 and wake(bridge) is None
+    reply = comment(T0 + timedelta(minutes=5), "e01", ALICE, "Hello Carol, we are on it.")
+    bridge.now = reply.at  # the reply is as fresh as can be
+    bridge.deliver(reply)
     state = bridge.state()
     assert state is not None and state.owner is not None and state.owner.id == "alice"
     assert [a.rule for a in bridge.writes()] == ["owner-assigned", "owner-mirror"]
+    assert bridge.waiting() == 0 and wake(bridge) is None
+
+
+def test_a_straggler_within_the_window_waits_it_out_and_is_placed_in_order(
+    bridge: Bridge,
+) -> None:
+    """The reply overtook the ticket's creation: the reply, alone on a quiet ticket, is
+    evaluated at once; the creation, within the window after it, waits out the window once
+    and is then placed before it."""
+    reply = comment(T0 + timedelta(seconds=1), "e01", ALICE, "Hello Carol, we are on it.")
+    bridge.now = T0 + timedelta(seconds=1)
+    bridge.deliver(reply)
+    assert bridge.waiting() == 0 and wake(bridge) is None
+    first = bridge.state()
+    bridge.deliver(created(T0))
+    assert wake(bridge) == epoch(T0 + WINDOW) and bridge.waiting() == 1
+    bridge.now = T0 + WINDOW - timedelta(milliseconds=1)
+    bridge.tick()
+    assert bridge.state() == first and bridge.waiting() == 1  # not yet
+    bridge.now = T0 + WINDOW
+    bridge.tick()
+    assert bridge.state() == in_order(RULES, [created(T0), reply]).state
     assert bridge.waiting() == 0
+    ids = [a.id for a in bridge.writes()]
+    assert len(ids) == len(set(ids))
 
 
 def test_deadlines_do_not_depend_on_when_the_worker_runs(bridge: Bridge) -> None:

@@ -1,0 +1,131 @@
+"""What a drain batch reads: its stream entries, its tickets' states and histories, and the
+workload and away context the rules see. Read forgivingly: an entry, a state or a history that
+cannot be read is set aside and logged, never allowed to stall the shard."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from . import keys
+from .keys import text
+from .events import EventType, TicketEvent, load_event
+from .handover import AwayRecord
+from .plan import Context, Plan
+from .state import TicketState, new_state
+from .state_codec import StoredHistory, decode
+from .timers import WAKE, from_epoch
+
+log = logging.getLogger(__name__)
+
+#: A stream entry: its id, its ticket (None: nothing to apply) and its events.
+Entry = tuple[Any, str | None, list[TicketEvent]]
+
+
+@dataclass
+class Ticket:
+    """One ticket of a batch: as loaded (``before``), and as the batch leaves it."""
+
+    state: TicketState
+    before: TicketState
+    history: StoredHistory = field(default_factory=StoredHistory)
+    plan: Plan = field(default_factory=Plan)
+    applied: int = 0
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+
+
+def read_entries(entries: list[Any]) -> tuple[list[Entry], int]:
+    """Each entry's id, ticket and events, and how many entries were unreadable (a poison
+    entry must not block the shard: it is logged and dropped with the batch)."""
+    out: list[Entry] = []
+    unreadable = 0
+    for eid, fields in entries:
+        try:
+            events = entry_events(fields)
+        except Exception:
+            log.exception("unreadable stream entry %r dropped", eid)
+            unreadable += 1
+            events = []
+        out.append((eid, events[0].ticket_key if events else None, events))
+    return out, unreadable
+
+
+def entry_events(fields: dict[bytes, bytes]) -> list[TicketEvent]:
+    """A stream entry holds either a delivery's events or a released timer."""
+    if b"timer" in fields:
+        if text(fields[b"timer"]) == WAKE:
+            return []  # only woke the drain for held events
+        connector, ticket, name = text(fields[b"timer"]).split("|", 2)
+        due = from_epoch(fields[b"due"])
+        return [
+            TicketEvent(
+                connector=connector,
+                ticket=ticket,
+                type=EventType.TIMER_FIRED,
+                at=due,
+                key=f"timer:{name}:{due.isoformat()}",
+                field=name,
+            )
+        ]
+    return [load_event(e) for e in json.loads(fields[b"e"])]
+
+
+def load_tickets(client: redis.Redis, tkeys: list[str]) -> dict[str, Ticket]:
+    """The stored state and history of each ticket, in one MGET; a new ticket starts empty."""
+    names = [keys.ticket(*k.split(":", 1)) for k in tkeys]
+    names += [keys.history(*k.split(":", 1)) for k in tkeys]
+    raws = client.mget(names) if names else []
+    out: dict[str, Ticket] = {}
+    for i, tkey in enumerate(tkeys):
+        raw, raw_history = raws[i], raws[len(tkeys) + i]
+        connector, _, ticket = tkey.partition(":")
+        state = _decode_state(client, tkey, raw) if raw is not None else None
+        history = _decode_history(tkey, raw_history) if state is not None else None
+        history = history or StoredHistory()
+        state = state or new_state(connector, ticket)
+        out[tkey] = Ticket(state=state, before=state, history=history)
+    return out
+
+
+def _decode_history(tkey: str, raw: bytes | str | None) -> StoredHistory | None:
+    """An unreadable history only costs the ability to place late events before it."""
+    try:
+        history = StoredHistory.parse(raw)
+        history.keys(), history.last()  # what every batch reads must be readable
+        return history
+    except Exception:
+        log.exception("unreadable history for %s dropped; the ticket's state is kept", tkey)
+        return None
+
+
+def _decode_state(client: redis.Redis, tkey: str, raw: bytes | str) -> TicketState | None:
+    """A state that cannot be read (e.g. written by an incompatible version) must not stall
+    the shard: it is set aside under ``tco:unreadable:<ticket>`` for an admin, and the ticket
+    starts afresh (``tco-bridge reconcile`` refills it from the tool)."""
+    try:
+        return decode(raw)
+    except Exception:
+        log.exception("unreadable state for %s set aside; the ticket starts afresh", tkey)
+        client.set(keys.unreadable(tkey), raw)
+        return None
+
+
+def load_context(client: redis.Redis, tkeys: list[str]) -> Context:
+    """The workload of every agent of the batch's connectors, and who is away."""
+    connectors = sorted({k.partition(":")[0] for k in tkeys})
+    pipe = client.pipeline(transaction=False)
+    for name in connectors:
+        pipe.hgetall(keys.workload(name))
+    pipe.hgetall(keys.AWAY)
+    *loads, away_raw = pipe.execute()
+    workload: dict[str, int] = {}
+    for name, load in zip(connectors, loads, strict=True):
+        for agent, count in load.items():
+            workload[f"{name}:{text(agent)}"] = int(count)
+            workload.setdefault(text(agent), int(count))
+    away = {text(a): AwayRecord.from_json(v).as_away() for a, v in away_raw.items()}
+    return Context(workload=workload, away=away)
