@@ -45,15 +45,25 @@ class Outage:
 
 
 class _QuietReconnects(logging.Filter):
-    """RQ logs every reconnect attempt; an outage gets its one line from :class:`Outage`."""
+    """An outage gets its one line from :class:`Outage`, not RQ's: RQ logs every reconnect
+    attempt, and a connection lost in the middle of a job ends its loop with a traceback
+    ("found an unhandled exception, quitting...") that says nothing the line does not."""
 
     def __init__(self, outage: Outage) -> None:
         super().__init__()
         self.outage = outage
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if "could not connect to Redis" in str(record.msg):
+        message = str(record.msg)
+        if "could not connect to Redis" in message:
             self.outage.failed(record.args[-2] if isinstance(record.args, tuple) else "")
+            return False
+        lost = record.exc_info[1] if record.exc_info else None
+        if isinstance(lost, redis.ConnectionError | redis.TimeoutError):
+            self.outage.failed(f"{type(lost).__name__}: {lost}")
+            return False
+        if "Redis connection timeout" in message:
+            self.outage.failed("a Redis connection timed out")
             return False
         return True
 

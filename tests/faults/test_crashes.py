@@ -136,4 +136,8 @@ def test_redis_restart_under_load_loses_and_doubles_nothing(
             assert len(stand_in.comments(ticket)) == 1, ticket
             assert "tco_escalated" in stand_in.tags(ticket)
         assert procs.alive() == {"clock": None, "w1": None, "w2": None}
-        assert procs.log("clock").count("Redis unavailable") == 1  # one line per outage
+        for name in ("clock", "w1", "w2"):  # one line each way per outage, no traceback
+            log = procs.log(name)
+            assert log.count("Redis unavailable") == 1, (name, log)
+            assert log.count("Redis is back") == 1, (name, log)
+            assert "Traceback" not in log, (name, log)
