@@ -207,6 +207,11 @@ class Processes:
         self.running[name] = proc
         return proc
 
+    def start_many(self, roles: list[tuple[str, ...]]) -> None:
+        """Start ``(name, *args)`` each, at the same moment (as a Procfile runner does)."""
+        for name, *args in roles:
+            self.start(name, *args)
+
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")
 

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import multiprocessing
 import urllib.request
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from faults_kit import processes, wait_for
+import redis
+from faults_kit import Processes, processes, wait_for
 
 from connectors.sandbox.db import Database
+from tco_bridge import keys
 from tco_bridge.embedded_redis import EmbeddedRedis, free_port
 
 pytestmark = pytest.mark.slow
+
+ROUNDS = 10
+ROLES: list[tuple[str, ...]] = [
+    ("w1", "worker"),
+    ("w2", "worker"),
+    ("clock", "clock"),
+    ("web", "web", "--workers", "1"),
+]
 
 
 def _open(path: str, barrier: Any, results: Any) -> None:
@@ -58,35 +69,60 @@ def _ready(port: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize("data", ["fresh", "existing", "redis-last"])
-def test_web_workers_and_clock_started_together_all_come_up(tmp_path: Path, data: str) -> None:
-    """All at once on a fresh or an existing data folder; or before Redis itself is up: they
-    wait for it (one line) instead of exiting."""
+def _all_up(procs: Processes, client: redis.Redis, port: int) -> bool:
+    """/readyz answers 200, both workers have registered and the clock has beaten; a process
+    that exited fails the test at once."""
+    exited = {name: code for name, code in procs.alive().items() if code is not None}
+    assert not exited, exited
+    if not _ready(port):
+        return False
+    return client.scard("rq:workers") == 2 and bool(client.exists(keys.heartbeat("clock")))
+
+
+def test_web_workers_and_clock_started_together_come_up_every_time(tmp_path: Path) -> None:
+    """Ten starts of all four processes at the same moment, as a Procfile runner does,
+    alternating a fresh data folder and the one the previous start left behind."""
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    client = redis.Redis.from_url(server.url)
+    try:
+        for round_ in range(ROUNDS):
+            client.flushall()
+            folder = tmp_path / f"data{round_ - round_ % 2}"  # odd rounds: the existing one
+            assert folder.exists() == bool(round_ % 2)
+            port = free_port()
+            logs = tmp_path / f"logs{round_}"
+            logs.mkdir()
+            with processes({**_env(server.url, folder), "PORT": str(port)}, logs) as procs:
+                procs.start_many(ROLES)
+                wait_for(partial(_all_up, procs, client, port), 60, "all four up", step=0.1)
+                assert all(code is None for code in procs.alive().values()), procs.alive()
+            assert (folder / "sandbox.sqlite").exists()
+    finally:
+        client.close()
+        server.stop()
+
+
+def _env(redis_url: str, folder: Path) -> dict[str, str]:
+    return {
+        "REDIS_URL": redis_url,
+        "TCO_CONNECTORS": "sandbox",
+        "TCO_DATA_DIR": str(folder),
+        "TCO_SANDBOX_DB": str(folder / "sandbox.sqlite"),
+    }
+
+
+def test_web_workers_and_clock_started_before_redis_wait_for_it(tmp_path: Path) -> None:
+    """Before Redis itself is up: they wait for it (one line) instead of exiting."""
     folder = tmp_path / "data"
-    if data == "existing":  # a data folder a previous run left behind
-        db = Database(folder / "sandbox.sqlite")
-        db.generated_secret()
-        db.close()
     port = free_port()
     server = EmbeddedRedis(tmp_path / "redis")
-    if data != "redis-last":
-        server.start()
     try:
-        env = {
-            "REDIS_URL": server.url,
-            "TCO_CONNECTORS": "sandbox",
-            "TCO_DATA_DIR": str(folder),
-            "TCO_SANDBOX_DB": str(folder / "sandbox.sqlite"),
-            "PORT": str(port),
-        }
+        env = {**_env(server.url, folder), "PORT": str(port)}
         with processes(env, tmp_path) as procs:
-            for name, role in [("w1", "worker"), ("w2", "worker"), ("clock", "clock")]:
-                procs.start(name, role)
-            procs.start("web", "web", "--workers", "1")
-            if data == "redis-last":
-                wait_for(lambda: "waiting for it" in procs.log("clock"), 60, "the clock to wait")
-                assert all(code is None for code in procs.alive().values()), procs.alive()
-                server.start()
+            procs.start_many(ROLES)
+            wait_for(lambda: "waiting for it" in procs.log("clock"), 60, "the clock to wait")
+            assert all(code is None for code in procs.alive().values()), procs.alive()
+            server.start()
             wait_for(lambda: _ready(port), 60, "/readyz to answer 200", step=0.3)
             assert all(code is None for code in procs.alive().values()), procs.alive()
     finally:
