@@ -1,16 +1,18 @@
-"""Write-backs keep moving when a worker dies: job leases, the sweep for abandoned jobs, and
+"""Work keeps moving when a worker dies: job leases, the sweep for abandoned jobs, and
 the mover of scheduled retries. The sweep and the mover run in the clock.
 
 **Leases.** A running write-back job holds ``tco:wb:lease:<job id>`` and its ticket lock, each
 with a lifetime of ``LEASE_S``, renewed every ``RENEW_S`` by a thread of the job's process. A
 worker killed with SIGKILL stops renewing, so both lapse within ``LEASE_S``.
 
-**The sweep** (:func:`requeue_abandoned`) reads RQ's started registry: a write-back job started
-more than ``GRACE_S`` ago whose lease is gone was abandoned. Whoever removes its entry from the
+**The sweep** (:func:`requeue_abandoned`) reads RQ's started registry. A write-back job started
+more than ``GRACE_S`` ago whose lease is gone was abandoned: whoever removes its entry from the
 registry (ZREM answers 1 to one process only) queues it again under a fresh id, with its
 attempt count; the done markers skip what landed, and the ``tried`` markers make the connector
-look for the trace of what may have landed. RQ's own clean-up would only mark the job failed,
-once its timeout had passed, and nobody would retry it.
+look for the trace of what may have landed. A drain job whose shard lock (a lease too, taken
+in ``worker.py``) is gone was abandoned as well: its batch is still in the stream (nothing is
+committed before EXEC), and a fresh drain job for the shard redoes it. RQ's own clean-up would
+only mark such jobs failed, once their timeout had passed, and nobody would retry them.
 
 **Limbo** (:func:`requeue_stranded`): a worker takes a job with LMOVE from the queue into RQ's
 intermediate list, then records it as started. When Redis stops between the two (a restart, a
@@ -127,20 +129,22 @@ class Lease:
 
 
 def requeue_abandoned(rt: Runtime, now: float | None = None) -> int:
-    """Queue again every write-back job whose worker died while running it."""
-    from .outbox import enqueue_group
-
+    """Queue again every write-back job whose worker died while running it, and a drain for
+    every shard whose drain job died mid-batch; returns how many."""
     client = rt.redis
     registry = StartedJobRegistry(queue=rt.queue)
     moment = time.time() if now is None else now
     requeued = 0
     entries: list[bytes] = client.zrange(registry.key, 0, -1)  # type: ignore[assignment]
     for raw in entries:
-        entry = text(raw)
-        job_id = entry.partition(":")[0]
-        if not job_id.startswith(WRITEBACK_JOB_PREFIX) or client.exists(lease_key(job_id)):
+        job_id = text(raw).partition(":")[0]
+        writeback = job_id.startswith(WRITEBACK_JOB_PREFIX)
+        if writeback and client.exists(lease_key(job_id)):
             continue
         job = Job.fetch_many([job_id], connection=client, serializer=rt.queue.serializer)[0]
+        shard = None if job is None or writeback else _drained_shard(job)
+        if not writeback and (shard is None or client.exists(keys.lock(shard))):
+            continue  # not ours, or its drain holds the shard
         started = job.started_at.timestamp() if job is not None and job.started_at else 0.0
         if moment - started < GRACE_S:
             continue  # just started: its lease may not be taken yet
@@ -148,25 +152,42 @@ def requeue_abandoned(rt: Runtime, now: float | None = None) -> int:
             continue  # another clock took it
         if job is None:
             continue
-        kw: dict[str, Any] = job.kwargs
-        enqueue_group(
-            rt,
-            kw["connector"],
-            kw["ticket"],
-            kw["actions"],
-            attempt=kw.get("attempt", 1),
-            group=kw.get("group"),
-            first_failed=kw.get("first_failed"),
-        )
+        if shard is not None:
+            rt.events.enqueue_drain(shard)  # the batch left in the stream is redone
+            log.warning("drain of shard %s was abandoned by a dead worker: queued again", shard)
+        else:
+            _requeue_group(rt, job)
         job.delete()
         requeued += 1
-        log.warning(
-            "write-back %s on %s:%s was abandoned by a dead worker: queued again",
-            job_id,
-            kw["connector"],
-            kw["ticket"],
-        )
     return requeued
+
+
+def _drained_shard(job: Job) -> int | None:
+    """The shard of a drain job (``worker.drain_shard``), None for any other job."""
+    if job.func_name != "tco_bridge.worker.drain_shard" or not job.args:
+        return None
+    return int(job.args[0])
+
+
+def _requeue_group(rt: Runtime, job: Job) -> None:
+    from .outbox import enqueue_group
+
+    kw: dict[str, Any] = job.kwargs
+    enqueue_group(
+        rt,
+        kw["connector"],
+        kw["ticket"],
+        kw["actions"],
+        attempt=kw.get("attempt", 1),
+        group=kw.get("group"),
+        first_failed=kw.get("first_failed"),
+    )
+    log.warning(
+        "write-back %s on %s:%s was abandoned by a dead worker: queued again",
+        job.id,
+        kw["connector"],
+        kw["ticket"],
+    )
 
 
 def requeue_stranded(rt: Runtime, now: float | None = None) -> int:

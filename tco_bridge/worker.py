@@ -1,12 +1,14 @@
 """Drain jobs: apply a shard's queued events in batches, in order per ticket.
 
-One RQ job per shard at a time (a lock with a token guards it; a lapsed lock aborts the commit)
-takes up to ``batch_size`` stream entries, loads the states and histories of their tickets in
+One RQ job per shard at a time (a lock with a token guards it, held as a lease that lapses soon
+after its process dies; a lapsed lock aborts the commit) takes up to ``batch_size`` stream
+entries, loads the states and histories of their tickets in
 one MGET, places each ticket's events in its ordered history (:func:`history.advance`, which
 runs the pure :func:`pipeline.process` as of each event's own time), and commits states,
 histories, timers, owner indexes, the outbox and the removal of the entries in one MULTI/EXEC.
-A crash before EXEC leaves the entries in the stream, so the next drain redoes the batch; a
-crash after leaves nothing to redo. Write-backs are then handed to RQ as jobs of their own.
+A crash before EXEC leaves the entries in the stream, so the next drain redoes the batch (the
+clock queues one once the dead job's lock has lapsed, ``recovery.py``); a crash after leaves
+nothing to redo. Write-backs are then handed to RQ as jobs of their own.
 
 Settle window (``settle.py``): a ticket's events that may have stragglers stay in the stream,
 and a wake timer brings a drain back when they are ready; a lone in-order delivery on a quiet
@@ -36,6 +38,7 @@ from .events import EventType, TicketEvent
 from .history import advance
 from .pipeline import Step, process
 from .plan import Context, OwnershipOnly, Rulebook
+from .recovery import Lease
 from .runtime import Runtime, current
 from .settle import Delivery, Hold, arrival, settle
 from .state import TicketState
@@ -44,15 +47,8 @@ from .timers import WAKE, TimerStore, epoch
 
 log = logging.getLogger(__name__)
 
-LOCK_MS = 60_000
 RULE_FAILURES_KEPT = 1000
 TIME_BUDGET_S = 5.0  # then hand the shard to a fresh job so other shards get a turn
-
-# KEYS: lock. ARGV: token. Delete the lock only if we still hold it.
-_UNLOCK_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 # KEYS: stream, pending, timers. ARGV: last entry id read, wake member, wake at (epoch s, or
 # ''). Unless entries arrived after the last one read, lower the shard's pending flag and,
@@ -98,40 +94,20 @@ class Drainer:
         self.client: redis.Redis = runtime.redis
         self.timers = TimerStore(self.client, runtime.settings.shards)
         self.clock = clock or runtime.now
-        self._unlock = self.client.register_script(_UNLOCK_LUA)
         self._pause = self.client.register_script(_PAUSE_LUA)
 
     def drain(self, shard: int) -> dict[str, Any]:
-        token = uuid.uuid4().hex
-        lock_key = keys.lock(shard)
-        if not self.client.set(lock_key, token, nx=True, px=LOCK_MS):
-            return {"shard": shard, "skipped": "another drain job holds the shard"}
         total = BatchResult()
-        started = time.monotonic()
         handoff = False
-        hold = Hold()
-        cursor = "-"  # entries up to here were read (held ones stay in the stream behind it)
-        try:
-            while True:
-                entries = self.client.xrange(
-                    keys.stream(shard), min=cursor, count=self.rt.settings.batch_size
-                )
-                if not entries:
-                    if self._paused(shard, cursor, hold):
-                        break
-                    continue
-                cursor = "(" + text(entries[-1][0] or "")
-                result = self.apply_batch(shard, entries, token, hold)
-                for name, value in result.__dict__.items():
-                    setattr(total, name, getattr(total, name) + value)
-                self.client.pexpire(lock_key, LOCK_MS)
-                if time.monotonic() - started > TIME_BUDGET_S:
-                    handoff = True  # let other shards' jobs run; a fresh job continues
-                    break
-        except LockLost:
-            log.warning("drain of shard %s lost its lock; another job carries on", shard)
-        finally:
-            self._unlock(keys=[lock_key], args=[token])
+        # The shard lock is a lease (recovery.py): renewed while this process lives, lapsed
+        # soon after it dies, so the clock can hand a killed drain's shard to a fresh job.
+        with Lease(self.client, None, uuid.uuid4().hex) as lease:
+            if not lease.hold(keys.lock(shard)):
+                return {"shard": shard, "skipped": "another drain job holds the shard"}
+            try:
+                handoff = self._drain(shard, lease.token, total)
+            except LockLost:
+                log.warning("drain of shard %s lost its lock; another job carries on", shard)
         if handoff:  # queued only once the lock is free, so the successor is not turned away
             self.rt.events.enqueue_drain(shard)  # the pending flag stays up meanwhile
         if total.actions:
@@ -139,6 +115,27 @@ class Drainer:
 
             dispatch_outbox(self.rt)
         return {"shard": shard, **total.__dict__}
+
+    def _drain(self, shard: int, token: str, total: BatchResult) -> bool:
+        """Apply batches until the stream is empty (False) or the time budget is spent (True:
+        a fresh job carries on, so other shards' jobs get a turn)."""
+        started = time.monotonic()
+        hold = Hold()
+        cursor = "-"  # entries up to here were read (held ones stay in the stream behind it)
+        while True:
+            entries = self.client.xrange(
+                keys.stream(shard), min=cursor, count=self.rt.settings.batch_size
+            )
+            if not entries:
+                if self._paused(shard, cursor, hold):
+                    return False
+                continue
+            cursor = "(" + text(entries[-1][0] or "")
+            result = self.apply_batch(shard, entries, token, hold)
+            for name, value in result.__dict__.items():
+                setattr(total, name, getattr(total, name) + value)
+            if time.monotonic() - started > TIME_BUDGET_S:
+                return True
 
     def _paused(self, shard: int, cursor: str, hold: Hold) -> bool:
         """Stop when nothing arrived after ``cursor``: lower the flag, wake for held events."""

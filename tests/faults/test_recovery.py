@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from faults_kit import ZENDESK_ENV, group_actions
 
-from tco_bridge import recovery
+from tco_bridge import keys, recovery
 from tco_bridge.recovery import Lease, lease_key, move_due, requeue_abandoned, requeue_stranded
 from tco_bridge.runtime import Runtime
 from tco_bridge.writeback import enqueue_group
@@ -23,9 +23,13 @@ def rt(make_runtime: Any) -> Runtime:
     return runtime
 
 
-def started_by_a_worker(rt: Runtime, seconds_ago: float) -> str:
-    """A write-back job as a worker leaves it when it dies: in the started registry."""
-    enqueue_group(rt, "zendesk", "4242", [a.to_json() for a in group_actions()])
+def started_by_a_worker(rt: Runtime, seconds_ago: float, drain: int | None = None) -> str:
+    """A write-back job (or the drain of shard ``drain``) as a worker leaves it when it dies:
+    in the started registry."""
+    if drain is None:
+        enqueue_group(rt, "zendesk", "4242", [a.to_json() for a in group_actions()])
+    else:
+        rt.events.enqueue_drain(drain)
     job = rt.queue.jobs[0]
     rt.queue.remove(job.id)
     job.started_at = datetime.now(UTC) - timedelta(seconds=seconds_ago)
@@ -65,6 +69,19 @@ def test_a_live_or_just_started_job_is_left_alone(rt: Runtime) -> None:
     started_by_a_worker(rt, seconds_ago=1)
     assert requeue_abandoned(rt) == 0
     assert rt.queue.count == 0
+
+
+def test_a_drain_whose_shard_lock_lapsed_is_queued_again_once(rt: Runtime) -> None:
+    """A drain job killed mid-batch: its shard lock (a lease) lapsed, its batch is still in the
+    stream; a fresh drain job for the shard redoes it. A drain whose lock is held is running."""
+    dead = started_by_a_worker(rt, seconds_ago=30, drain=3)
+    alive = started_by_a_worker(rt, seconds_ago=30, drain=5)
+    rt.redis.set(keys.lock(5), "token", px=10_000)
+    assert requeue_abandoned(rt) == 1
+    (again,) = rt.queue.jobs
+    assert again.func_name == "tco_bridge.worker.drain_shard" and list(again.args) == [3]
+    assert rt.queue.fetch_job(dead) is None and rt.queue.fetch_job(alive) is not None
+    assert requeue_abandoned(rt) == 0  # once
 
 
 def test_a_job_taken_as_redis_went_away_is_queued_again_once(rt: Runtime) -> None:
