@@ -21,7 +21,7 @@ import redis
 
 from . import keys, telemetry
 from .outage import Outage
-from .recovery import MOVE_S, move_due, requeue_abandoned, requeue_stranded
+from .recovery import MOVE_S, REJOIN_S, move_due, requeue_abandoned, requeue_stranded
 from .runtime import Runtime
 from .timers import TimerStore
 
@@ -40,9 +40,14 @@ class Clock:
         self.timers = TimerStore(self.runtime.redis, self.runtime.settings.shards)
         self._last_stall_check = 0.0
         self._last_move = 0.0
+        # Since when Redis has answered (None: it is away): leases are judged only REJOIN_S
+        # after, so live jobs take back the leases an outage let lapse first.
+        self.reachable_since: float | None = time.monotonic()
 
     def tick(self) -> int:
         """Release everything due now; returns how many timers fired."""
+        if self.reachable_since is None:
+            self.reachable_since = time.monotonic()
         fired = 0
         while True:
             released = self.timers.release_due(self.now())
@@ -69,7 +74,8 @@ class Clock:
             # Write-backs a crashed drain job committed but never queued, write-back jobs whose
             # worker died while running them, and jobs a worker took as Redis went away.
             dispatch_outbox(self.runtime)
-            requeue_abandoned(self.runtime)
+            if time.monotonic() - self.reachable_since >= REJOIN_S:
+                requeue_abandoned(self.runtime)
             requeue_stranded(self.runtime)
             self.runtime.redis.set(keys.heartbeat("clock"), time.time())
         return fired
@@ -102,6 +108,7 @@ class Clock:
                 outage.over()
             except redis.RedisError as exc:
                 time.sleep(outage.failed(f"{type(exc).__name__}: {exc}"))
+                self.reachable_since = None
                 continue
             wait = TICK_S if nxt is None else (nxt - self.now()).total_seconds()
             time.sleep(min(max(wait, 0.0), TICK_S))

@@ -3,7 +3,10 @@ the mover of scheduled retries. The sweep and the mover run in the clock.
 
 **Leases.** A running write-back job holds ``tco:wb:lease:<job id>`` and its ticket lock, each
 with a lifetime of ``LEASE_S``, renewed every ``RENEW_S`` by a thread of the job's process. A
-worker killed with SIGKILL stops renewing, so both lapse within ``LEASE_S``.
+worker killed with SIGKILL stops renewing, so both lapse within ``LEASE_S``. A Redis outage
+longer than ``LEASE_S`` lets the leases of live jobs lapse too: their threads take them back
+as soon as Redis answers, and the clock judges leases only once Redis has been back for
+``REJOIN_S``, so a job still running is not queued a second time beside itself.
 
 **The sweep** (:func:`requeue_abandoned`) reads RQ's started registry. A write-back job started
 more than ``GRACE_S`` ago whose lease is gone was abandoned: whoever removes its entry from the
@@ -52,10 +55,17 @@ GRACE_S = 10.0  # a job's first moments, before it took its lease
 MOVE_S = 1.0
 WRITEBACK_JOB_PREFIX = "tco-wb-"
 
-# KEYS: the held keys. ARGV: token, ms. Renew each key still holding the token.
+#: After Redis was away, the clock waits this long before it judges leases: a live job's
+#: renewal thread re-takes a lease that lapsed during the outage within ``RENEW_S``.
+REJOIN_S = 2 * RENEW_S
+
+# KEYS: the held keys. ARGV: token, ms. Renew each key still holding the token, and take back
+# one that lapsed (a Redis outage longer than the lease) unless another holder took it.
 _RENEW_LUA = """
 for _, name in ipairs(KEYS) do
-  if redis.call('GET', name) == ARGV[1] then redis.call('PEXPIRE', name, ARGV[2]) end
+  local held = redis.call('GET', name)
+  if held == ARGV[1] then redis.call('PEXPIRE', name, ARGV[2])
+  elseif not held then redis.call('SET', name, ARGV[1], 'PX', ARGV[2]) end
 end
 return 0
 """
@@ -118,14 +128,18 @@ class Lease:
             self.client.eval(_RELEASE_LUA, 1, name, self.token)
 
     def _renew(self) -> None:
+        failing = False
         while not self._stop.wait(RENEW_S):
             names = list(self.held)
             if not names:
                 continue
             try:
                 self.client.eval(_RENEW_LUA, len(names), *names, self.token, LEASE_S * 1000)
+                failing = False
             except redis.RedisError as exc:  # Redis restarting: try again at the next beat
-                log.warning("lease renewal failed (%s); retrying", type(exc).__name__)
+                if not failing:  # once per outage
+                    log.warning("lease renewal failed (%s); retrying", type(exc).__name__)
+                failing = True
 
 
 def requeue_abandoned(rt: Runtime, now: float | None = None) -> int:

@@ -86,7 +86,7 @@ class StandIn:
                 fault = plan.take(kind) if kind else None
                 if fault is not None and fault.status is None:
                     plan.held.set()
-                    plan.release.wait(30)  # then land: the tool got it, whoever asked died
+                    plan.release.wait(60)  # then land: the tool got it, whoever asked died
                 elif fault is not None and fault.status is not None:
                     self.rfile.read(int(self.headers.get("Content-Length") or 0))
                     with plan.lock:

@@ -29,8 +29,10 @@ from faults_kit import (
     wait_for,
 )
 
+from tco_bridge import keys
 from tco_bridge.embedded_redis import EmbeddedRedis
-from tco_bridge.recovery import GRACE_S, LEASE_S
+from tco_bridge.outage import CAP_S
+from tco_bridge.recovery import GRACE_S, LEASE_S, REJOIN_S
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +45,10 @@ def stand_in() -> Any:
 
 @contextmanager
 def bridge(
-    stand_in: StandIn, tmp_path: Path, worker: str
+    stand_in: StandIn, tmp_path: Path, worker: str, **extra: str
 ) -> Iterator[tuple[EmbeddedRedis, Processes, redis.Redis]]:
     """A private Redis, the clock and one worker aimed at the stand-in."""
-    env = {**ZENDESK_ENV, "TCO_ZENDESK_URL": stand_in.url, "TCO_DATA_DIR": str(tmp_path)}
+    env = {**ZENDESK_ENV, "TCO_ZENDESK_URL": stand_in.url, "TCO_DATA_DIR": str(tmp_path), **extra}
     with private_redis(tmp_path / "redis") as server:
         with processes({**env, "REDIS_URL": server.url}, tmp_path) as procs:
             client = redis.Redis.from_url(server.url)
@@ -80,6 +82,35 @@ def test_worker_killed_inside_a_write_back_every_action_lands_once(
         assert recovered_in < LEASE_S + GRACE_S + 10, recovered_in
         assert "abandoned by a dead worker: queued again" in procs.log("clock")
         assert procs.alive() == {"clock": None, "survivor": None}
+
+
+def test_an_outage_longer_than_the_lease_does_not_run_a_live_job_twice(
+    stand_in: StandIn, tmp_path: Path
+) -> None:
+    """Redis is away longer than LEASE_S while a write-back job waits on the tool in a live
+    worker, so its lease lapses. The job's renewal thread takes it back once Redis answers,
+    and the clock judges leases only REJOIN_S later: the job is not queued again beside
+    itself (another worker is free to run it), and each action lands once."""
+    actions = group_actions()
+    stand_in.plan.faults = [Fault("update_ticket")]  # held: the job keeps running, waiting
+    timeout = str(LEASE_S * 4)  # for an answer longer than the outage
+    with bridge(stand_in, tmp_path, "w1", TCO_ZENDESK_TIMEOUT=timeout) as (server, procs, client):
+        procs.start("w2", "worker")
+        push_group(client, actions)
+        wait_for(stand_in.plan.held.is_set, 30, "the write-back to reach the tool")
+        restart(server, down_s=LEASE_S + 1)
+        judged = time.time() + CAP_S + REJOIN_S  # the clock is back, then waits REJOIN_S
+
+        def swept() -> bool:  # the clock beats right after its sweep
+            return float(client.get(keys.heartbeat("clock")) or 0) > judged
+
+        wait_for(swept, 30, "the clock to sweep after the outage")
+        stand_in.plan.release.set()  # the held Update Ticket lands
+        wait_for(lambda: stand_in.landed()["create_ticket"], 30, "the group to be finished")
+        time.sleep(1.0)  # anything sent twice would arrive now
+        assert_each_action_landed_once(stand_in, actions)
+        assert "abandoned" not in procs.log("clock")
+        assert procs.alive() == {"clock": None, "w1": None, "w2": None}
 
 
 def test_retry_lands_within_retry_after_although_worker_killed_and_redis_restarted(

@@ -5,14 +5,24 @@ test_crashes.py)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from faults_kit import ZENDESK_ENV, group_actions
+from faults_kit import ZENDESK_ENV, group_actions, wait_for
 
 from tco_bridge import keys, recovery
-from tco_bridge.recovery import Lease, lease_key, move_due, requeue_abandoned, requeue_stranded
+from tco_bridge.clock import Clock
+from tco_bridge.recovery import (
+    REJOIN_S,
+    Lease,
+    lease_key,
+    move_due,
+    requeue_abandoned,
+    requeue_stranded,
+)
 from tco_bridge.runtime import Runtime
 from tco_bridge.writeback import enqueue_group
 
@@ -39,17 +49,38 @@ def started_by_a_worker(rt: Runtime, seconds_ago: float, drain: int | None = Non
     return str(job.id)
 
 
+LOCK = "tco:wb:lock:zendesk:4242"
+
+
+@contextmanager
+def renewed_lease(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lease]:
+    """A job's lease and its ticket lock, renewed every 50 ms."""
+    monkeypatch.setattr(recovery, "RENEW_S", 0.05)
+    with Lease(rt.redis, "job-1", "token") as lease:
+        assert lease.hold(LOCK)
+        yield lease
+
+
 def test_a_lease_is_renewed_while_held_and_released_at_the_end(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(recovery, "RENEW_S", 0.05)
-    with Lease(rt.redis, "job-1", "token") as lease:
-        assert lease.hold("tco:wb:lock:zendesk:4242")
-        assert not Lease(rt.redis, None, "other").hold("tco:wb:lock:zendesk:4242")
+    with renewed_lease(rt, monkeypatch):
+        assert not Lease(rt.redis, None, "other").hold(LOCK)
         rt.redis.pexpire(lease_key("job-1"), 200)
         time.sleep(0.3)  # would have lapsed without renewal
         assert rt.redis.pttl(lease_key("job-1")) > 1000
-    assert not rt.redis.exists(lease_key("job-1"), "tco:wb:lock:zendesk:4242")
+    assert not rt.redis.exists(lease_key("job-1"), LOCK)
+
+
+def test_a_lease_an_outage_let_lapse_is_taken_back_unless_another_holder_took_it(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with renewed_lease(rt, monkeypatch):
+        rt.redis.delete(lease_key("job-1"))  # lapsed while Redis was away
+        rt.redis.set(LOCK, "other")  # lapsed, and another job took it
+        wait_for(lambda: rt.redis.get(lease_key("job-1")) == b"token", 5, "the lease back")
+        assert rt.redis.get(LOCK) == b"other"
+    assert rt.redis.get(LOCK) == b"other"  # not released: not ours
 
 
 def test_a_job_whose_lease_lapsed_is_queued_again_once(rt: Runtime) -> None:
@@ -113,3 +144,16 @@ def test_due_retries_are_moved_to_the_queue_once(rt: Runtime) -> None:
     assert move_due(rt, now=time.time() + 31) == 1
     assert rt.queue.count == 1
     assert move_due(rt, now=time.time() + 31) == 0
+
+
+def test_the_clock_judges_leases_only_once_redis_has_been_back_a_while(rt: Runtime) -> None:
+    """After an outage, live jobs first take back the leases it let lapse (REJOIN_S)."""
+    started_by_a_worker(rt, seconds_ago=30)  # no lease: dead, or alive and not back yet
+    clock = Clock(rt)
+    clock.reachable_since = None  # Redis was away
+    clock.tick()
+    assert clock.reachable_since is not None and rt.queue.count == 0  # not judged yet
+    clock.reachable_since -= REJOIN_S
+    clock._last_stall_check = 0.0
+    clock.tick()
+    assert rt.queue.count == 1
