@@ -8,6 +8,7 @@ with "database is locked" in one start of four.
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
 import urllib.request
 from functools import partial
 from pathlib import Path
@@ -84,6 +85,7 @@ def test_web_workers_and_clock_started_together_come_up_every_time(tmp_path: Pat
     alternating a fresh data folder and the one the previous start left behind."""
     server = EmbeddedRedis(tmp_path / "redis").start()
     client = redis.Redis.from_url(server.url)
+    webs: list[subprocess.Popen[bytes]] = []  # stopping while the next round starts
     try:
         for round_ in range(ROUNDS):
             client.flushall()
@@ -96,8 +98,15 @@ def test_web_workers_and_clock_started_together_come_up_every_time(tmp_path: Pat
                 procs.start_many(ROLES)
                 wait_for(partial(_all_up, procs, client, port), 60, "all four up", step=0.1)
                 assert all(code is None for code in procs.alive().values()), procs.alive()
+                for name in ("w1", "w2", "clock"):  # at once: the next round flushes Redis
+                    procs.kill(name)
+                webs.append(procs.running.pop("web"))
+                webs[-1].terminate()  # gunicorn stops gracefully, in the background
             assert (folder / "sandbox.sqlite").exists()
     finally:
+        for web in webs:
+            web.terminate()
+            web.wait(timeout=30)
         client.close()
         server.stop()
 
