@@ -12,9 +12,9 @@ from typing import Any
 import redis
 
 from . import keys
-from .keys import text
 from .events import EventType, TicketEvent, load_event
 from .handover import AwayRecord
+from .keys import text
 from .plan import Context, Plan
 from .state import TicketState, new_state
 from .state_codec import StoredHistory, decode

@@ -30,12 +30,12 @@ from typing import Any
 import redis
 
 from . import keys, telemetry, timeline
-from .keys import text
 from .drain_load import Entry, Ticket, load_context, load_tickets, read_entries
 from .drain_stage import applied_per_connector, recount, stage_ticket
 from .errors import RulesError
 from .events import EventType, TicketEvent
 from .history import advance
+from .keys import text
 from .pipeline import Step, process
 from .plan import Context, OwnershipOnly, Rulebook
 from .recovery import Lease
