@@ -22,9 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
-from .timers import from_epoch
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +50,7 @@ class Hold:
 def arrival(entry_id: bytes | str) -> datetime:
     """When a stream entry was added: Redis puts its clock, in ms, in front of the id."""
     raw = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    return from_epoch(int(raw.partition("-")[0]) / 1000)
+    return datetime.fromtimestamp(int(raw.partition("-")[0]) / 1000, UTC)
 
 
 def ready_at(
