@@ -1,11 +1,18 @@
 """One benchmark worker process: a SimpleWorker in burst mode with a fixed ownership policy.
 
-python worker_proc.py REDIS_URL QUEUE
+python worker_proc.py REDIS_URL QUEUE [--profile]
+
+Prints one JSON line on stdout: the wall and CPU seconds of ``work()`` alone (from the first
+job to an empty queue, interpreter start-up and imports excluded), so a drain's rate per
+process does not count the second Python needs to start. ``--profile`` runs it under
+cProfile and prints the top costs to stderr.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 
 from common import ROOT  # noqa: F401  (puts the project on sys.path)
 from rq import SimpleWorker
@@ -30,7 +37,20 @@ def main() -> None:
     worker = SimpleWorker(
         [runtime.queue], connection=runtime.redis, serializer=runtime.queue.serializer
     )
-    worker.work(burst=True, logging_level="WARNING")
+    started, cpu = time.perf_counter(), time.process_time()
+    if "--profile" in sys.argv:
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(worker.work, burst=True, logging_level="WARNING")
+        stats = pstats.Stats(profile, stream=sys.stderr)
+        stats.sort_stats("tottime").print_stats(30)
+        stats.sort_stats("cumulative").print_stats(40)
+    else:
+        worker.work(burst=True, logging_level="WARNING")
+    took = {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu}
+    print(json.dumps(took), flush=True)
 
 
 if __name__ == "__main__":

@@ -4,14 +4,13 @@ cannot be read is set aside and logged, never allowed to stall the shard."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis
 
-from . import keys
+from . import jsonbody, keys
 from .events import EventType, TicketEvent, load_event
 from .handover import AwayRecord
 from .keys import text
@@ -71,7 +70,7 @@ def entry_events(fields: dict[bytes, bytes]) -> list[TicketEvent]:
                 field=name,
             )
         ]
-    return [load_event(e) for e in json.loads(fields[b"e"])]
+    return [load_event(e) for e in jsonbody.loads(fields[b"e"])]
 
 
 def load_tickets(client: redis.Redis, tkeys: list[str]) -> dict[str, Ticket]:

@@ -120,6 +120,8 @@ def follow_transitions(
 
 def apply_plan(state: TicketState, plan: Plan, rules: Rulebook, now: datetime) -> TicketState:
     """Record in the state what the plan changes there (timers, marks, owner handovers)."""
+    if not (plan.timers_set or plan.timers_cleared or plan.marks or plan.owner_change):
+        return state  # most events change none of them: no copy of the state
     timers = {k: v for k, v in state.timers.items() if k not in plan.timers_cleared}
     timers.update(plan.timers_set)
     state = replace(state, timers=timers, marks={**state.marks, **plan.marks})

@@ -74,11 +74,11 @@ def encode(state: TicketState) -> str:
         "marks": state.marks,
         "seen": list(state.seen),
     }
-    return json.dumps(data, separators=(",", ":"))
+    return jsonbody.dumps(data).decode()
 
 
 def decode(raw: str | bytes) -> TicketState:
-    d = json.loads(raw)
+    d = jsonbody.loads(raw)
     owner = d.get("owner")
     return TicketState(
         connector=d["connector"],
@@ -141,7 +141,7 @@ class StoredHistory:
         base = history.base
         return cls(
             {
-                "base": json.loads(encode(base)) if base is not None else None,
+                "base": jsonbody.loads(encode(base)) if base is not None else None,
                 "entries": [_entry(e) for e in history.entries],
             }
         )
