@@ -6,6 +6,7 @@ machine, because absolute numbers on shared machines are noise; the ratio is the
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -34,30 +35,50 @@ def private_redis() -> Iterator[EmbeddedRedis]:
         server.stop()
 
 
+@dataclass
+class Served:
+    """A running gunicorn: its URL, and after it stopped, its workers' CPU seconds."""
+
+    url: str
+    cpu_s: float = 0.0
+
+
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
-    """Run ``gunicorn app`` on a free port with the given settings; yields the base URL."""
+def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[Served]:
+    """Run ``gunicorn app`` on a free port with the given settings; yields it, and once it has
+    stopped, ``cpu_s`` holds the CPU its workers spent after start-up (gunicorn_cpu.py)."""
     port = free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        str(workers),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        app,
-    ]
-    proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_up(url + "/healthz", proc)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with tempfile.TemporaryDirectory() as cpu_dir:
+        args = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--config",
+            "python:benchmarks.gunicorn_cpu",
+            app,
+        ]
+        run_env = {**os.environ, **env, "BENCH_CPU_DIR": cpu_dir, "PYTHONPATH": _pythonpath()}
+        proc = subprocess.Popen(args, cwd=ROOT, env=run_env)
+        served = Served(f"http://127.0.0.1:{port}")
+        try:
+            _wait_up(served.url + "/healthz", proc)
+            yield served
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+            reports = [json.loads(p.read_text()) for p in Path(cpu_dir).glob("*.json")]
+            served.cpu_s = sum(r["cpu"] for r in reports)
+
+
+def _pythonpath() -> str:
+    """The checkout first, so gunicorn imports this tree's code whether or not it is installed."""
+    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
 
 
 def _wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -75,6 +96,7 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> 
 
 @dataclass
 class Load:
+    requests: int
     requests_per_s: float
     p50_ms: float
     p99_ms: float
@@ -157,7 +179,9 @@ def _parse_wrk(out: str) -> Load:
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    total = re.search(r"(\d+) requests in", out)
     return Load(
+        requests=int(total.group(1)) if total else 0,
         requests_per_s=rps,
         p50_ms=_ms(*p50.groups()) if p50 else float("nan"),
         p99_ms=_ms(*p99.groups()) if p99 else float("nan"),

@@ -61,4 +61,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         response.headers["Retry-After"] = str(REDIS_RETRY_AFTER_S)
         return response
 
+    app.wsgi_app = webhooks.FastPath(app)  # type: ignore[method-assign]
     return app

@@ -220,3 +220,82 @@ def test_recording_writes_replayable_jsonl(
 
 def test_health_is_open(client: Any) -> None:
     assert client.get("/healthz").json == {"status": "ok"}
+
+
+def _view_calls(app: Any) -> list[str]:
+    """Count the Flask view's calls, to tell the fast path's answers from the view's."""
+    calls: list[str] = []
+    view = app.view_functions["webhooks.receive"]
+
+    def counted(name: str) -> Any:
+        calls.append(name)
+        return view(name)
+
+    app.view_functions["webhooks.receive"] = counted
+    return calls
+
+
+def _webhook_count(answer: str) -> float:
+    from tco_bridge.prometheus import WEBHOOKS
+
+    return WEBHOOKS.labels("jira", answer)._value.get()  # type: ignore[no-any-return]
+
+
+def test_fast_path_accepts_without_the_view_and_hands_the_rest_to_it(
+    make_runtime: Any, fixtures_dir: Path, redis_client: redis.Redis
+) -> None:
+    app = create_app(runtime=make_runtime())
+    calls, client = _view_calls(app), app.test_client()
+    body = fixture_bytes(fixtures_dir, "jira/jira_cloud_issue_created__dangersvn.json")
+    headers = {**jira_signed(body), "X-Atlassian-Webhook-Identifier": "fast-1"}
+    accepted = _webhook_count("accepted")
+    first = client.post("/webhooks/jira", data=body, headers=headers)
+    assert (first.status_code, first.json["status"], first.json["delivery"]) == (
+        202,
+        "accepted",
+        "fast-1",
+    )
+    assert first.headers["Content-Type"] == "application/json"
+    assert calls == [] and queued(redis_client) == 1
+    assert _webhook_count("accepted") == accepted + 1
+    again = client.post("/webhooks/jira", data=body, headers=headers)
+    assert again.json["status"] == "duplicate" and calls == [] and queued(redis_client) == 1
+    # refused by the receiver: the view verifies again and answers, with the body put back
+    forged = client.post("/webhooks/jira", data=body + b" ", headers=headers)
+    assert forged.status_code == 401 and calls == ["jira"]
+    unreadable = b'{"webhookEvent": '
+    bad = client.post("/webhooks/jira", data=unreadable, headers=jira_signed(unreadable))
+    assert bad.status_code == 400 and "reason" in bad.json and calls == ["jira", "jira"]
+    # not for the fast path at all: the view answers as before
+    assert client.post("/webhooks/nope", data=body, headers=headers).status_code == 404
+    assert client.get("/webhooks/jira").status_code == 405
+    assert queued(redis_client) == 1
+
+
+def test_fast_path_redis_outage_is_the_views_503_counted_once(
+    make_runtime: Any, fixtures_dir: Path
+) -> None:
+    from tco_bridge.runtime import Runtime
+
+    base = make_runtime()
+    runtime = Runtime(
+        settings=base.settings, redis_url="redis://127.0.0.1:1/0", connectors=base.connectors
+    )
+    app = create_app(runtime=runtime)
+    calls, client = _view_calls(app), app.test_client()
+    body = fixture_bytes(fixtures_dir, "jira/jira_cloud_issue_created__dangersvn.json")
+    before = _webhook_count("503")
+    response = client.post("/webhooks/jira", data=body, headers=jira_signed(body))
+    assert (response.status_code, response.headers["Retry-After"]) == (503, "5")
+    assert calls == ["jira"] and _webhook_count("503") == before + 1
+
+
+def test_recording_mode_takes_the_view_and_records_once(
+    make_runtime: Any, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    record = tmp_path / "deliveries.jsonl"
+    app = create_app(runtime=make_runtime(TCO_RECORD_FILE=str(record)))
+    calls, client = _view_calls(app), app.test_client()
+    body = fixture_bytes(fixtures_dir, "jira/jira_cloud_issue_created__dangersvn.json")
+    assert client.post("/webhooks/jira", data=body, headers=jira_signed(body)).status_code == 202
+    assert calls == ["jira"] and len(record.read_text().splitlines()) == 1
