@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -56,13 +57,19 @@ def check_drained(url: str, tickets: int, shards: int = SHARDS) -> None:
     assert left == 0 and saved == tickets, f"{left} events left, {saved} tickets saved"
 
 
-def run_workers(url: str, queue: str, processes: int, profile: bool = False) -> dict[str, float]:
+def run_workers(
+    url: str, queue: str, processes: int, profile: bool = False, shards: int = SHARDS
+) -> dict[str, float]:
     """Start ``processes`` workers at once; the slowest one's work time and the total CPU."""
     extra = ["--profile"] if profile else []
+    env = {**os.environ, "TCO_SHARDS": str(shards)}
     script = str(ROOT / "benchmarks/worker_proc.py")
     procs = [
         subprocess.Popen(
-            [sys.executable, script, url, queue, *extra], stdout=subprocess.PIPE, text=True
+            [sys.executable, script, url, queue, *extra],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         for _ in range(processes)
     ]

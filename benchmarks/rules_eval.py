@@ -14,7 +14,8 @@ import argparse
 import random
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+
+from common import ROOT  # puts the checkout on sys.path: no install needed
 
 from tco_bridge.events import Actor, ActorKind, Comment, EventType, Snapshot, Status, TicketEvent
 from tco_bridge.pipeline import process
@@ -22,7 +23,7 @@ from tco_bridge.plan import Context, OwnershipOnly, Rulebook
 from tco_bridge.rules import load_rules
 from tco_bridge.state import TicketState, new_state
 
-RULES = Path(__file__).resolve().parents[1] / "rules" / "default.yaml"
+RULES = ROOT / "rules" / "default.yaml"
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 AGENTS = [Actor(f"agent{i}", ActorKind.AGENT, f"Agent {i}") for i in range(20)]
 ENGINEERS = [Actor(f"eng{i}", ActorKind.AGENT, f"Engineer {i}") for i in range(5)]

@@ -11,6 +11,7 @@ cProfile and prints the top costs to stderr.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -29,7 +30,12 @@ POLICY = OwnershipPolicy(frontline_groups=frozenset({"service-desk"}), mirror_ow
 def main() -> None:
     url, queue = sys.argv[1], sys.argv[2]
     settings = Settings.from_env(
-        {"TCO_CONNECTORS": "sandbox", "TCO_QUEUE": queue, "TCO_LOG_LEVEL": "WARNING"}
+        {
+            "TCO_CONNECTORS": "sandbox",
+            "TCO_QUEUE": queue,
+            "TCO_LOG_LEVEL": "WARNING",
+            "TCO_SHARDS": os.environ.get("TCO_SHARDS", "8"),
+        }
     )
     runtime = Runtime(settings=settings, redis_url=url, connectors={})
     runtime.rules_source = RulesSource.fixed(OwnershipOnly(POLICY))
