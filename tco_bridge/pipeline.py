@@ -63,6 +63,12 @@ def with_ticket(context: Context, before: TicketState, after: TicketState) -> Co
     """The context as rules must see it: workload counts include the ticket being taken, so a
     cap fires on the ticket that takes the owner over it, with the right number. Counts are
     kept per agent and per ``connector:agent``; only the moved ticket's owners are overlaid."""
+    if (
+        before.owner is after.owner
+        and before.deleted is after.deleted
+        and before.registers.get("status") is after.registers.get("status")
+    ):
+        return context  # same owner, same openness: the common case, decided without lookups
     old, new = _open_owner(before), _open_owner(after)
     if old == new:
         return context
