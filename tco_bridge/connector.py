@@ -24,10 +24,12 @@ a pip package; its class is loaded with ``EntryPoint.load()``.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
 
 from .actions import Action
@@ -189,8 +191,28 @@ def check_signature(
 
 
 def discovered() -> dict[str, EntryPoint]:
-    """Connector names → their entry points (``tco_bridge.connectors``)."""
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    """Connector names → their entry points (``tco_bridge.connectors``).
+
+    Installed packages declare them in their metadata. A plain checkout run without
+    installing it (``PYTHONPATH=. python benchmarks/...``) has no metadata for the built-in
+    connectors, so their entry points are read from the checkout's own pyproject.toml.
+    """
+    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return {**_checkout_entry_points(), **found}
+
+
+def _checkout_entry_points() -> dict[str, EntryPoint]:
+    try:
+        distribution("tco-bridge")
+        return {}  # installed: its metadata already holds them
+    except PackageNotFoundError:
+        pass
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if not pyproject.is_file():
+        return {}
+    declared = tomllib.loads(pyproject.read_text()).get("project", {}).get("entry-points", {})
+    group = declared.get(ENTRY_POINT_GROUP, {})
+    return {name: EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in group.items()}
 
 
 def available() -> dict[str, str]:
