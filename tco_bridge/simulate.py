@@ -168,11 +168,12 @@ class Simulator:
 
 
 def _entry(at: datetime, ticket: str, trigger: str, a: Action) -> Entry:
-    target, text = _describe(a)
+    target, text = describe(a)
     return Entry(at, ticket, a.rule, a.kind.value, target, text, a.id, trigger)
 
 
-def _describe(a: Action) -> tuple[str, str]:
+def describe(a: Action) -> tuple[str, str]:
+    """The action's target and a one-line text, as the timeline prints them."""
     kind = a.kind
     if kind is ActionKind.NOTE:
         prefix = "public reply" if a.extra.get("public") else "note"
