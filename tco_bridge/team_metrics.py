@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from .escalation import escalation_path
-from .metrics import CADENCE_TIMER
+from .metrics import CADENCE_TIMER, ownership_metrics
 from .ownership import OwnershipPolicy
 from .plan import Rulebook
 from .rules.engine import RuleSet
@@ -49,6 +49,22 @@ def in_period(
         if (low and at and at < low) or (high and at and at >= high):
             continue
         yield s
+
+
+#: What the metrics can be grouped by (the JSON API's ``?by=``, the CLI's ``--by``).
+METRICS_BY = ("owner", "team", "group")
+
+
+def metrics_rows(
+    states: Iterable[TicketState], rules: Rulebook, now: datetime, by: str
+) -> list[dict[str, Any]]:
+    """The metrics rows by ``by``: ownership figures per owner or team, or each escalation
+    group's target compliance. One function, so the API and the CLI cannot disagree."""
+    if by not in METRICS_BY:
+        raise ValueError(f"'by' must be one of {', '.join(METRICS_BY)}, not {by!r}")
+    if by == "group":
+        return targets_by_group(states, rules, now)
+    return ownership_metrics(states, rules.ownership, now, by=by)
 
 
 def escalation_by_group(

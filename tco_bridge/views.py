@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .escalation import Segment
 from .ownership import OwnershipPolicy
+from .plan import Rulebook
+from .rules.engine import RuleSet
+from .rules.model import Definitions
+from .rules.targets import Outcome, stays
 from .state import TicketState, escalation_path, is_escalated
 
 
@@ -13,7 +18,20 @@ def _t(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt else None
 
 
-def ticket_view(state: TicketState, policy: OwnershipPolicy) -> dict[str, Any]:
+def defs_of(rules: Rulebook) -> Definitions | None:
+    """The rules' definitions (groups, calendars, targets), when the rule book has them."""
+    return rules.defs if isinstance(rules, RuleSet) else None
+
+
+def ticket_view(
+    state: TicketState,
+    policy: OwnershipPolicy,
+    defs: Definitions | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The ticket as the bridge sees it. With the rules' ``defs`` and the time, each stay in
+    the escalation path carries its group's targets and their verdicts (met, breached,
+    running, or none: no such target)."""
     owner = state.owner
     return {
         "connector": state.connector,
@@ -41,16 +59,7 @@ def ticket_view(state: TicketState, policy: OwnershipPolicy) -> dict[str, Any]:
         "requester": state.requester,
         "open": state.is_open,
         "escalated": is_escalated(state, policy),
-        "escalation_path": [
-            {
-                "group": s.group,
-                "entered_at": _t(s.entered_at),
-                "left_at": _t(s.left_at),
-                "assignee": s.assignee,
-                "picked_up_at": _t(s.picked_up_at),
-            }
-            for s in escalation_path(state, policy)
-        ],
+        "escalation_path": _path(state, policy, defs, now),
         "timers": {name: _t(due) for name, due in sorted(state.timers.items())},
         "touches": state.touches,
         "created_at": _t(state.created_at),
@@ -60,6 +69,36 @@ def ticket_view(state: TicketState, policy: OwnershipPolicy) -> dict[str, Any]:
         "closed_at": _t(state.closed_at),
         "updated_at": _t(state.updated_at),
     }
+
+
+def _path(
+    state: TicketState, policy: OwnershipPolicy, defs: Definitions | None, now: datetime | None
+) -> list[dict[str, Any]]:
+    if defs is None or now is None:
+        return [_segment(s) for s in escalation_path(state, policy)]
+    return [
+        {
+            **_segment(stay.segment),
+            "alias": stay.alias,
+            "response": _outcome(stay.response),
+            "resolution": _outcome(stay.resolution),
+        }
+        for stay in stays(state, policy, defs, now)
+    ]
+
+
+def _segment(s: Segment) -> dict[str, Any]:
+    return {
+        "group": s.group,
+        "entered_at": _t(s.entered_at),
+        "left_at": _t(s.left_at),
+        "assignee": s.assignee,
+        "picked_up_at": _t(s.picked_up_at),
+    }
+
+
+def _outcome(o: Outcome) -> dict[str, Any]:
+    return {"status": o.status, "due": _t(o.due), "done_at": _t(o.done_at)}
 
 
 def owned_view(state: TicketState, policy: OwnershipPolicy) -> dict[str, Any]:

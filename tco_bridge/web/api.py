@@ -8,11 +8,10 @@ from flask import Blueprint, Response, jsonify, request
 
 from .. import held, keys
 from ..keys import text
-from ..metrics import ownership_metrics
 from ..state_codec import decode
-from ..team_metrics import in_period, parse_day, targets_by_group, to_csv
+from ..team_metrics import METRICS_BY, in_period, metrics_rows, parse_day, to_csv
 from ..ticket_store import iter_states
-from ..views import owned_view, ticket_view
+from ..views import defs_of, owned_view, ticket_view
 from .auth import require_reader
 from .context import runtime
 
@@ -26,7 +25,7 @@ def ticket(connector: str, ticket: str) -> Any:
     raw = rt.redis.get(keys.ticket(connector, ticket))
     if raw is None:
         return jsonify(error=404, reason=f"no ticket {connector}:{ticket} is known"), 404
-    view = ticket_view(decode(raw), rt.rules.ownership)
+    view = ticket_view(decode(raw), rt.rules.ownership, defs_of(rt.rules), rt.now())
     # write-backs waiting for a write limit (None when nothing is held)
     view["write_back_held"] = held.read(rt.redis, connector, ticket)
     return jsonify(view)
@@ -52,7 +51,7 @@ def metrics() -> Any:
     ``?from=``..``?to=`` (dates), as JSON or CSV (``?format=csv``)."""
     rt = runtime()
     by = request.args.get("by", "owner")
-    if by not in ("owner", "team", "group"):
+    if by not in METRICS_BY:
         return jsonify(error=400, reason="'by' must be 'owner', 'team' or 'group'"), 400
     connector = request.args.get("connector") or None
     if connector is not None and connector not in rt.connectors:
@@ -63,10 +62,7 @@ def metrics() -> Any:
     except ValueError as exc:
         return jsonify(error=400, reason=str(exc)), 400
     states = in_period(iter_states(rt.redis, connector), start, end)
-    if by == "group":
-        rows = targets_by_group(states, rt.rules, rt.now())
-    else:
-        rows = ownership_metrics(states, rt.rules.ownership, rt.now(), by=by)
+    rows = metrics_rows(states, rt.rules, rt.now(), by)
     if request.args.get("format") == "csv":
         return Response(to_csv(rows), mimetype="text/csv")
     return jsonify(by=by, connector=connector, rows=rows)

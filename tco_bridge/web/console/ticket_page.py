@@ -8,7 +8,7 @@ from flask import abort, render_template
 
 from ... import held, keys, timeline
 from ...state_codec import decode
-from ...views import ticket_view
+from ...views import defs_of, ticket_view
 from ..context import runtime
 from ..signin import require_role
 from .blueprint import bp
@@ -22,7 +22,7 @@ def ticket(connector: str, ticket: str) -> Any:
     if raw is None:
         abort(404, f"no ticket {connector}:{ticket} is known")
     state = decode(raw)
-    view = ticket_view(state, rt.rules.ownership)
+    view = ticket_view(state, rt.rules.ownership, defs_of(rt.rules), rt.now())
     view["write_back_held"] = held.read(rt.redis, connector, ticket)
     entries = list(reversed(timeline.load(rt.redis, connector, ticket)))
     return render_template("ticket.html", t=view, entries=entries, title=f"{connector}:{ticket}")
