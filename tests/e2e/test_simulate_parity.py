@@ -11,6 +11,7 @@ and an escalation group's target warning, and an agent goes away and comes back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,27 +69,35 @@ def simulated_rows(path: Path, until: datetime) -> set[Row]:
     return {(e.at.astimezone(UTC).isoformat(), e.rule, e.action, e.target, e.id) for e in entries}
 
 
+@pytest.mark.parametrize("scheduled", [False, True], ids=["back by hand", "back at until"])
 def test_worker_and_simulate_decide_the_same_actions_at_the_same_times(
-    recorded: tuple[Story, Path],
+    recorded: tuple[Story, Path], scheduled: bool
 ) -> None:
+    """Alice is away over the weekend with Bob as backup, back on Monday: marked back by
+    hand, or by the clock at the ``until`` she gave (the clock records that change too)."""
     story, path = recorded
     story.create("101", FRIDAY, priority="high")
     story.comment("101", FRIDAY + minutes(10), ALICE, "Hello Carol, we are on it.")
     story.group("101", FRIDAY + minutes(20), L2)  # nobody in L2 picks it up before Monday
     story.advance(FRIDAY + hours(20))  # Saturday morning
     story.echo()  # the bridge's own notes come back: both sides must know them as its own
-    story.away(ALICE, backup=BOB)
-    story.advance(FRIDAY + days(3))  # Monday 14:00 Berlin
-    story.back(ALICE)
+    monday = FRIDAY + days(3)  # 14:00 Berlin
+    story.away(ALICE, backup=BOB, until=monday if scheduled else None)
+    story.advance(monday)
+    if not scheduled:
+        story.back(ALICE)
     story.comment("101", FRIDAY + days(3) + hours(1), ALICE, "Still on it, Carol.")
     end = FRIDAY + days(4)  # Tuesday 14:00 Berlin
     story.advance(end)
     story.echo()
 
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["presence"] for line in lines if "presence" in line] == ["away", "back"]
     worker = worker_rows(story, "101")
     simulated = simulated_rows(path, end)
     rules = [row[1] for row in worker]
     assert {"pickup-overdue", "group-target-warning"} <= set(rules), rules
     # The update reminder recurs: a warning in more than one cycle across the weekend.
     assert rules.count("update-cadence-warn") >= 2, rules
+    assert [row[1] for row in sorted(worker)].count("handover-return") == 2  # assign, note
     assert sorted(simulated) == sorted(worker)
