@@ -120,8 +120,13 @@ def _set_owner(tx: Tx, action: Action, bot: Person) -> Outcome:
     remove = [owner_label(action.previous_owner)] if action.previous_owner else []
     add = [owner_label(owner)] if owner else []
     changed = tx.set_labels(action.ticket, bot, add=add, remove=[x for x in remove if x not in add])
-    shown = add[0] if add else f"{remove[0]} removed"
-    return Outcome(action.id, True, f"owner label {shown}" + ("" if changed else " already set"))
+    if add:
+        return Outcome(
+            action.id, True, f"owner label {add[0]}" + ("" if changed else " already set")
+        )
+    return Outcome(
+        action.id, True, f"owner label {remove[0]} " + ("removed" if changed else "was not there")
+    )
 
 
 def _required(action: Action, name: str, value: str | None) -> str:

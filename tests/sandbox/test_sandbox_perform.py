@@ -288,6 +288,56 @@ ONE_OF_EACH: list[tuple[ActionKind, dict[str, Any]]] = [
 ]
 
 
+OUTCOMES: list[tuple[ActionKind, dict[str, Any], str, str]] = [
+    # kind, fields, what the first action reports, what a second action with the same effect
+    # (another rule, another id) reports: the tool already had it
+    (ActionKind.NOTE, {"text": "hi"}, "internal note added", "internal note added"),
+    (ActionKind.ASSIGN, {"assignee": "alice"}, "assignee=alice", "already assigned so"),
+    (ActionKind.SET_FIELD, {"field": "f", "value": 1}, "f set", "f already had that value"),
+    (ActionKind.ADD_LABEL, {"label": "x"}, "label x added", "label x already there"),
+    (ActionKind.REMOVE_LABEL, {"label": "vip"}, "label vip removed", "label vip was not there"),
+    (ActionKind.TRANSITION, {"status": "open"}, "status open", "status open already"),
+    (
+        ActionKind.SET_OWNER,
+        {"owner": "bo"},
+        "owner label tco-owner-bo",
+        "owner label tco-owner-bo already set",
+    ),
+    (
+        ActionKind.SET_OWNER,
+        {"owner": "bo", "field": "own"},
+        "owner bo in own",
+        "owner bo in own already",
+    ),
+    (
+        ActionKind.SET_OWNER,
+        {"owner": None, "previous_owner": "vip"},
+        "owner label tco-owner-vip removed",
+        "owner label tco-owner-vip was not there",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "fields", "first", "again"), OUTCOMES, ids=lambda v: str(v)[:14])
+def test_each_action_reports_its_own_outcome(
+    sandbox: SandboxConnector,
+    ticket: str,
+    kind: ActionKind,
+    fields: dict[str, Any],
+    first: str,
+    again: str,
+) -> None:
+    """What the connector reports is what the bridge records (done markers, the timeline): the
+    action's own id, success, and what happened, including 'it was there already'."""
+    sandbox.perform([act(ticket, ActionKind.ADD_LABEL, 97, label="vip")])
+    sandbox.perform([act(ticket, ActionKind.ADD_LABEL, 98, label="tco-owner-vip")])
+    outcomes = sandbox.perform([act(ticket, kind, 1, **fields), act(ticket, kind, 2, **fields)])
+    assert [(o.action_id, o.ok, o.skipped, o.detail) for o in outcomes] == [
+        (f"tco-{kind.value}-1", True, False, first),
+        (f"tco-{kind.value}-2", True, False, again),
+    ]
+
+
 @pytest.mark.parametrize(("kind", "fields"), ONE_OF_EACH, ids=lambda v: str(v)[:12])
 @pytest.mark.parametrize("check_existing", [False, True])
 def test_a_second_perform_of_the_same_action_writes_nothing(
