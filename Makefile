@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run demo test lint bench fuzz venv clean reset
+.PHONY: run demo test lint bench fuzz mutation venv clean reset
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -38,6 +38,10 @@ lint: venv
 	$(BIN)/mypy
 	@# Layering: the pure core imports no I/O, no two parts of tco_bridge import each other.
 	$(BIN)/lint-imports
+
+# Mutation testing of the core and the connectors' outbound code: kill rate per module.
+mutation: venv
+	$(BIN)/python tools/mutation.py
 
 # A longer, randomised campaign of the route fuzzer `make test` runs with a fixed seed.
 fuzz: venv

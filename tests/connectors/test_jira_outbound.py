@@ -526,6 +526,53 @@ def test_transition_to_the_current_status_is_skipped(jira: responses.RequestsMoc
     assert (outcome.ok, outcome.skipped, outcome.detail) == (True, True, "already resolved")
 
 
+CUSTOM_WORKFLOW = {
+    "transitions": [
+        {
+            "id": "61",
+            "name": "Triage",
+            "to": {"name": "Triaged", "statusCategory": {"key": "indeterminate"}},
+        },
+        {
+            "id": "71",
+            "name": "Mark fixed",
+            "to": {"name": "Fixed", "statusCategory": {"key": "done"}},
+        },
+    ]
+}
+
+
+def test_a_custom_status_is_reached_through_its_status_category(
+    jira: responses.RequestsMock,
+) -> None:
+    """A workflow whose status names the bridge does not know: the category says which is
+    'resolved' (done) and which is 'open' (indeterminate)."""
+    jira.get(f"{CLOUD}/rest/api/2/issue/SD-42/transitions", json=CUSTOM_WORKFLOW)
+    jira.post(
+        f"{CLOUD}/rest/api/2/issue/SD-42/transitions",
+        status=204,
+        match=[body({"transition": {"id": "71"}})],
+    )
+    [outcome] = cloud(TCO_JIRA_TRANSITIONS="").perform(
+        [action(ActionKind.TRANSITION, status="resolved")]
+    )
+    assert (outcome.ok, outcome.skipped) == (True, False)
+    assert outcome.detail == "transitioned with 'Mark fixed'"
+
+
+def test_a_ticket_already_in_a_custom_done_status_is_not_transitioned(
+    jira: responses.RequestsMock,
+) -> None:
+    jira.get(f"{CLOUD}/rest/api/2/issue/SD-42/transitions", json={"transitions": []})
+    fixed = {
+        "key": "SD-42",
+        "fields": {"status": {"name": "Fixed", "statusCategory": {"key": "done"}}},
+    }
+    jira.get(f"{CLOUD}/rest/api/2/issue/SD-42", json=fixed, match=[query({"fields": "status"})])
+    [outcome] = cloud().perform([action(ActionKind.TRANSITION, status="resolved")])
+    assert (outcome.ok, outcome.skipped, outcome.detail) == (True, True, "already resolved")
+
+
 def test_transition_to_an_unknown_status_is_refused(jira: responses.RequestsMock) -> None:
     with pytest.raises(PermanentApiError, match="'solved' is not a status"):
         cloud().perform([action(ActionKind.TRANSITION, status="solved")])
