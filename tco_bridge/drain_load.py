@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 
-from . import jsonbody, keys
+from . import jsonbody, keys, ticket_store
 from .events import EventType, TicketEvent, load_event
 from .handover import AwayRecord
 from .keys import text
@@ -75,12 +75,8 @@ def entry_events(fields: dict[bytes, bytes]) -> list[TicketEvent]:
 
 def load_tickets(client: redis.Redis, tkeys: list[str]) -> dict[str, Ticket]:
     """The stored state and history of each ticket, in one MGET; a new ticket starts empty."""
-    names = [keys.ticket(*k.split(":", 1)) for k in tkeys]
-    names += [keys.history(*k.split(":", 1)) for k in tkeys]
-    raws = client.mget(names) if names else []
     out: dict[str, Ticket] = {}
-    for i, tkey in enumerate(tkeys):
-        raw, raw_history = raws[i], raws[len(tkeys) + i]
+    for tkey, (raw, raw_history) in zip(tkeys, ticket_store.read_batch(client, tkeys), strict=True):
         connector, _, ticket = tkey.partition(":")
         state = _decode_state(client, tkey, raw) if raw is not None else None
         history = _decode_history(tkey, raw_history) if state is not None else None

@@ -8,10 +8,9 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from . import keys, timeline
+from . import keys, ticket_store, timeline
 from .drain_load import Ticket
 from .state import TicketState
-from .state_codec import encode
 from .timers import TimerStore
 
 
@@ -21,7 +20,7 @@ def stage_ticket(pipe: Any, item: Ticket, timers: TimerStore, retention_days: in
     # Open tickets are kept; a closed or deleted one expires after the retention period
     # (a reopen saves it again without an expiry).
     retain = None if state.is_open else retention_days * 86400
-    pipe.set(keys.ticket(connector, ticket), encode(state), ex=retain)
+    ticket_store.stage(pipe, state, retain)
     pipe.set(keys.history(connector, ticket), item.history.dumps(), ex=retain)
     timeline.stage(pipe, connector, ticket, item.timeline, retain, like_state=True)
     # The owner's list keeps resolved tickets awaiting confirmation; the workload counts

@@ -22,13 +22,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import keys
 from .connector import TicketRecord
 from .events import EventType, TicketEvent, dump_event
 from .runtime import Runtime, current
-from .state import SNAPSHOT_FIELD
-from .state_codec import decode
-from .ticket_store import iter_states
+from .state import SNAPSHOT_FIELD, TicketState
+from .ticket_store import iter_states, load
 from .timers import TimerStore
 
 log = logging.getLogger(__name__)
@@ -78,12 +76,12 @@ def reconcile(rt: Runtime, connector: str, now: datetime) -> Report:
     for record in conn.open_tickets():
         report.listed += 1
         listed.add(record.ticket)
-        raw = rt.redis.get(keys.ticket(connector, record.ticket))
-        if raw is None:
+        state = load(rt.redis, connector, record.ticket)
+        if state is None:
             report.new += 1
         else:
-            report.timers_restored += _restore_timers(rt, timers, raw)
-        event = snapshot_event(connector, record, known=raw is not None)
+            report.timers_restored += _restore_timers(rt, timers, state)
+        event = snapshot_event(connector, record, known=state is not None)
         result = rt.events.push(
             connector, event.key, event.ticket_key, [dump_event(event)], now.isoformat()
         )
@@ -93,8 +91,7 @@ def reconcile(rt: Runtime, connector: str, now: datetime) -> Report:
     return report
 
 
-def _restore_timers(rt: Runtime, timers: TimerStore, raw: bytes | str) -> int:
-    state = decode(raw)
+def _restore_timers(rt: Runtime, timers: TimerStore, state: TicketState) -> int:
     if not state.timers:
         return 0
     pipe = rt.redis.pipeline(transaction=False)

@@ -6,9 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from .. import held, keys
+from .. import held, keys, ticket_store
 from ..keys import text
-from ..state_codec import decode
 from ..team_metrics import METRICS_BY, in_period, metrics_rows, parse_day, to_csv
 from ..ticket_store import iter_states
 from ..views import defs_of, owned_view, ticket_view
@@ -22,10 +21,10 @@ bp = Blueprint("api", __name__)
 @require_reader
 def ticket(connector: str, ticket: str) -> Any:
     rt = runtime()
-    raw = rt.redis.get(keys.ticket(connector, ticket))
-    if raw is None:
+    state = ticket_store.load(rt.redis, connector, ticket)
+    if state is None:
         return jsonify(error=404, reason=f"no ticket {connector}:{ticket} is known"), 404
-    view = ticket_view(decode(raw), rt.rules.ownership, defs_of(rt.rules), rt.now())
+    view = ticket_view(state, rt.rules.ownership, defs_of(rt.rules), rt.now())
     # write-backs waiting for a write limit (None when nothing is held)
     view["write_back_held"] = held.read(rt.redis, connector, ticket)
     return jsonify(view)
@@ -36,9 +35,8 @@ def ticket(connector: str, ticket: str) -> Any:
 def owned(connector: str, agent: str) -> Any:
     rt = runtime()
     ids = sorted(text(m) for m in rt.redis.smembers(keys.owned(connector, agent)))
-    raws = rt.redis.mget([keys.ticket(connector, t) for t in ids]) if ids else []
     policy = rt.rules.ownership
-    states = [decode(r) for r in raws if r is not None]
+    states = ticket_store.load_many(rt.redis, connector, ids)
     tickets = [owned_view(s, policy) for s in states if s.is_owned_now]
     return jsonify(connector=connector, owner=agent, count=len(tickets), tickets=tickets)
 

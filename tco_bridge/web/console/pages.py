@@ -7,10 +7,9 @@ from typing import Any
 
 from flask import redirect, render_template, request, url_for
 
-from ... import keys
+from ... import keys, ticket_store
 from ...keys import text
 from ...state import TicketState
-from ...state_codec import decode
 from ...ticket_store import iter_states
 from ...views import owned_view
 from ...watch import escalation_watch, update_watch
@@ -26,8 +25,7 @@ def owned_states(agent: str) -> list[TicketState]:
     states = []
     for connector in rt.connectors:
         ids = sorted(text(m) for m in rt.redis.smembers(keys.owned(connector, agent)))
-        raws = rt.redis.mget([keys.ticket(connector, t) for t in ids]) if ids else []
-        states += [decode(r) for r in raws if r is not None]
+        states += ticket_store.load_many(rt.redis, connector, ids)
     return [s for s in states if s.is_owned_now]
 
 

@@ -12,8 +12,7 @@ from typing import Any
 
 from flask import abort, render_template, request
 
-from ... import keys
-from ...state_codec import decode
+from ... import ticket_store
 from ...views import ticket_view
 from ..context import runtime
 from ..signin import require_role
@@ -40,8 +39,8 @@ def _panel_data(ticket_id: str | None) -> dict[str, Any]:
         if ticket is not None:
             ticket = store.ticket(ticket_id)
             rt = runtime()
-            raw = rt.redis.get(keys.ticket("sandbox", ticket_id))
-            bridge = ticket_view(decode(raw), rt.rules.ownership) if raw else None
+            state = ticket_store.load(rt.redis, "sandbox", ticket_id)
+            bridge = ticket_view(state, rt.rules.ownership) if state else None
     return {"tickets": tickets, "ticket": ticket, "bridge": bridge, "bot": _bot()}
 
 

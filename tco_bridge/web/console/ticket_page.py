@@ -6,8 +6,7 @@ from typing import Any
 
 from flask import abort, render_template
 
-from ... import held, keys, timeline
-from ...state_codec import decode
+from ... import held, ticket_store, timeline
 from ...views import defs_of, ticket_view
 from ..context import runtime
 from ..signin import require_role
@@ -18,10 +17,9 @@ from .blueprint import bp
 @require_role("agent")
 def ticket(connector: str, ticket: str) -> Any:
     rt = runtime()
-    raw = rt.redis.get(keys.ticket(connector, ticket))
-    if raw is None:
+    state = ticket_store.load(rt.redis, connector, ticket)
+    if state is None:
         abort(404, f"no ticket {connector}:{ticket} is known")
-    state = decode(raw)
     view = ticket_view(state, rt.rules.ownership, defs_of(rt.rules), rt.now())
     view["write_back_held"] = held.read(rt.redis, connector, ticket)
     entries = list(reversed(timeline.load(rt.redis, connector, ticket)))
