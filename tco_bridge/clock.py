@@ -21,7 +21,7 @@ import redis
 
 from . import keys, telemetry
 from .outage import Outage
-from .recovery import MOVE_S, REJOIN_S, move_due, requeue_abandoned, requeue_stranded
+from .recovery import MOVE_S, LeaseTiming, move_due, requeue_abandoned, requeue_stranded
 from .runtime import Runtime
 from .timers import TimerStore
 
@@ -40,7 +40,8 @@ class Clock:
         self.timers = TimerStore(self.runtime.redis, self.runtime.settings.shards)
         self._last_stall_check = 0.0
         self._last_move = 0.0
-        # Since when Redis has answered (None: it is away): leases are judged only REJOIN_S
+        self._rejoin = LeaseTiming.of(self.runtime).rejoin
+        # Since when Redis has answered (None: it is away): leases are judged only ``rejoin``
         # after, so live jobs take back the leases an outage let lapse first.
         self.reachable_since: float | None = time.monotonic()
 
@@ -74,7 +75,7 @@ class Clock:
             # Write-backs a crashed drain job committed but never queued, write-back jobs whose
             # worker died while running them, and jobs a worker took as Redis went away.
             dispatch_outbox(self.runtime)
-            if time.monotonic() - self.reachable_since >= REJOIN_S:
+            if time.monotonic() - self.reachable_since >= self._rejoin:
                 requeue_abandoned(self.runtime)
             requeue_stranded(self.runtime)
             self.runtime.redis.set(keys.heartbeat("clock"), time.time())

@@ -35,6 +35,7 @@ WRITE_RETRIES = "TCO_WRITE_RETRIES"
 RECONCILE_INTERVAL = "TCO_RECONCILE_INTERVAL"
 RETENTION_DAYS = "TCO_RETENTION_DAYS"
 SETTLE_SECONDS = "TCO_SETTLE_SECONDS"
+LEASE_SECONDS = "TCO_LEASE_SECONDS"
 SECRET_KEY = "TCO_SECRET_KEY"
 DEMO_SPEED = "TCO_DEMO_SPEED"
 DEMO_START = "TCO_DEMO_START"
@@ -106,6 +107,9 @@ class Settings:
     #: Seconds a ticket's fresh events wait, counted from the tool's timestamp (or arrival,
     #: if earlier), so stragglers of the same moment are evaluated with them, in order.
     settle_seconds: int = 3
+    #: Lifetime of a running job's lease and locks (renewed at a fifth of it): how soon the
+    #: work of a killed worker is taken up again (``recovery.py``).
+    lease_seconds: int = 15
     #: Signs the console's session cookies; unset: a random key kept in Redis.
     secret_key: str | None = field(default=None, repr=False)
     #: Demo clock (``democlock``): bridge seconds per real second, and where it started.
@@ -144,6 +148,7 @@ class Settings:
             reconcile_interval=_int(env, RECONCILE_INTERVAL, 0, minimum=0),
             retention_days=_int(env, RETENTION_DAYS, 180),
             settle_seconds=_int(env, SETTLE_SECONDS, 3, minimum=0),
+            lease_seconds=_int(env, LEASE_SECONDS, 15, minimum=2),
             secret_key=env.get(SECRET_KEY) or None,
             demo_speed=env.get(DEMO_SPEED) or None,
             demo_start=env.get(DEMO_START) or None,

@@ -2,20 +2,24 @@
 the mover of scheduled retries. The sweep and the mover run in the clock.
 
 **Leases.** A running write-back job holds ``tco:wb:lease:<job id>`` and its ticket lock, each
-with a lifetime of ``LEASE_S``, renewed every ``RENEW_S`` by a thread of the job's process. A
-worker killed with SIGKILL stops renewing, so both lapse within ``LEASE_S``. A Redis outage
-longer than ``LEASE_S`` lets the leases of live jobs lapse too: their threads take them back
-as soon as Redis answers, and the clock judges leases only once Redis has been back for
-``REJOIN_S``, so a job still running is not queued a second time beside itself.
+with a lifetime of ``TCO_LEASE_SECONDS`` (``LEASE_S`` = 15 by default), renewed at a fifth of
+it (``RENEW_S``) by a thread of the job's process. A worker killed with SIGKILL stops renewing,
+so both lapse within the lifetime. A Redis outage longer than that lets the leases of live jobs
+lapse too: their threads take them back as soon as Redis answers, and the clock judges leases
+only once Redis has been back for two renewals (``REJOIN_S``), so a job still running is not
+queued a second time beside itself. :class:`Lease` is the bridge's one lock: the drain's shard
+lock and the write-back's ticket lock are keys held under a lease, and :meth:`Lease.watch`
+is how a commit makes sure it still holds one.
 
 **The sweep** (:func:`requeue_abandoned`) reads RQ's started registry. A write-back job started
-more than ``GRACE_S`` ago whose lease is gone was abandoned: whoever removes its entry from the
-registry (ZREM answers 1 to one process only) queues it again under a fresh id, with its
-attempt count; the done markers skip what landed, and the ``tried`` markers make the connector
-look for the trace of what may have landed. A drain job whose shard lock (a lease too, taken
-in ``worker.py``) is gone was abandoned as well: its batch is still in the stream (nothing is
-committed before EXEC), and a fresh drain job for the shard redoes it. RQ's own clean-up would
-only mark such jobs failed, once their timeout had passed, and nobody would retry them.
+more than ``GRACE_S`` (two thirds of the lease) ago whose lease is gone was abandoned: whoever
+removes its entry from the registry (ZREM answers 1 to one process only) queues it again under a
+fresh id, with its attempt count; the done markers skip what landed, and the ``tried`` markers
+make the connector look for the trace of what may have landed. A drain job whose shard lock (a
+lease too, taken in ``worker.py``) is gone was abandoned as well: its batch is still in the
+stream (nothing is committed before EXEC), and a fresh drain job for the shard redoes it. RQ's
+own clean-up would only mark such jobs failed, once their timeout had passed, and nobody would
+retry them.
 
 **Limbo** (:func:`requeue_stranded`): a worker takes a job with LMOVE from the queue into RQ's
 intermediate list, then records it as started. When Redis stops between the two (a restart, a
@@ -35,6 +39,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -49,15 +54,43 @@ from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 15
-RENEW_S = 3.0
-GRACE_S = 10.0  # a job's first moments, before it took its lease
 MOVE_S = 1.0
 WRITEBACK_JOB_PREFIX = "tco-wb-"
 
-#: After Redis was away, the clock waits this long before it judges leases: a live job's
-#: renewal thread re-takes a lease that lapsed during the outage within ``RENEW_S``.
-REJOIN_S = 2 * RENEW_S
+
+@dataclass(frozen=True)
+class LeaseTiming:
+    """Every period that follows from a lease's lifetime (``TCO_LEASE_SECONDS``)."""
+
+    seconds: float = 15.0
+
+    @property
+    def renew(self) -> float:
+        """How often a holder renews: five chances before the lease lapses."""
+        return self.seconds / 5
+
+    @property
+    def rejoin(self) -> float:
+        """After Redis was away, the clock waits this long before it judges leases: a live
+        job's renewal thread re-takes a lease that lapsed during the outage within ``renew``."""
+        return 2 * self.renew
+
+    @property
+    def grace(self) -> float:
+        """A job's first moments, before it took its lease (or a taken job its place in the
+        started registry): not judged yet."""
+        return self.seconds * 2 / 3
+
+    @classmethod
+    def of(cls, rt: Runtime) -> LeaseTiming:
+        return cls(float(rt.settings.lease_seconds))
+
+
+DEFAULT = LeaseTiming()
+LEASE_S = DEFAULT.seconds
+RENEW_S = DEFAULT.renew
+GRACE_S = DEFAULT.grace
+REJOIN_S = DEFAULT.rejoin
 
 # KEYS: the held keys. ARGV: token, ms. Renew each key still holding the token, and take back
 # one that lapsed (a Redis outage longer than the lease) unless another holder took it.
@@ -90,9 +123,17 @@ class Lease:
     token, so a lapsed key another job took is never extended or deleted.
     """
 
-    def __init__(self, client: redis.Redis, job_id: str | None, token: str) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        job_id: str | None,
+        token: str,
+        timing: LeaseTiming = DEFAULT,
+    ) -> None:
         self.client = client
         self.token = token
+        self.timing = timing
+        self._ms = max(1, round(timing.seconds * 1000))
         self.held: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew, name="tco-lease", daemon=True)
@@ -108,16 +149,18 @@ class Lease:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._stop.set()
-        self._thread.join(timeout=RENEW_S + 1)
+        self._thread.join(timeout=self.timing.renew + 1)
         if self.held:
             try:
                 self.client.eval(_RELEASE_LUA, len(self.held), *self.held, self.token)
             except redis.RedisError:  # they lapse on their own
-                log.warning("could not release %s; they lapse in %ss", self.held, LEASE_S)
+                log.warning(
+                    "could not release %s; they lapse in %ss", self.held, self.timing.seconds
+                )
 
     def hold(self, name: str) -> bool:
         """Take ``name`` for this job; False when another holder has it."""
-        if self.client.set(name, self.token, nx=True, px=LEASE_S * 1000):
+        if self.client.set(name, self.token, nx=True, px=self._ms):
             self.held.append(name)
             return True
         return False
@@ -127,14 +170,21 @@ class Lease:
             self.held.remove(name)
             self.client.eval(_RELEASE_LUA, 1, name, self.token)
 
+    def watch(self, pipe: Any, name: str) -> bool:
+        """WATCH ``name`` on a transaction pipeline and tell whether this lease still holds it:
+        the transaction's EXEC then fails (``WatchError``) if it changes hands meanwhile."""
+        pipe.watch(name)
+        held = pipe.get(name)
+        return held is not None and text(held) == self.token
+
     def _renew(self) -> None:
         failing = False
-        while not self._stop.wait(RENEW_S):
+        while not self._stop.wait(self.timing.renew):
             names = list(self.held)
             if not names:
                 continue
             try:
-                self.client.eval(_RENEW_LUA, len(names), *names, self.token, LEASE_S * 1000)
+                self.client.eval(_RENEW_LUA, len(names), *names, self.token, self._ms)
                 failing = False
             except redis.RedisError as exc:  # Redis restarting: try again at the next beat
                 if not failing:  # once per outage
@@ -148,6 +198,7 @@ def requeue_abandoned(rt: Runtime, now: float | None = None) -> int:
     client = rt.redis
     registry = StartedJobRegistry(queue=rt.queue)
     moment = time.time() if now is None else now
+    grace = LeaseTiming.of(rt).grace
     requeued = 0
     entries: list[bytes] = client.zrange(registry.key, 0, -1)  # type: ignore[assignment]
     for raw in entries:
@@ -160,7 +211,7 @@ def requeue_abandoned(rt: Runtime, now: float | None = None) -> int:
         if not writeback and (shard is None or client.exists(keys.lock(shard))):
             continue  # not ours, or its drain holds the shard
         started = job.started_at.timestamp() if job is not None and job.started_at else 0.0
-        if moment - started < GRACE_S:
+        if moment - started < grace:
             continue  # just started: its lease may not be taken yet
         if not client.zrem(registry.key, raw):
             continue  # another clock took it
@@ -214,13 +265,14 @@ def requeue_stranded(rt: Runtime, now: float | None = None) -> int:
         return 0
     started = set(StartedJobRegistry(queue=rt.queue).get_job_ids(cleanup=False))
     moment = time.time() if now is None else now
+    grace = LeaseTiming.of(rt).grace
     requeued = 0
     for job_id in taken:
         if job_id in started:
             continue  # the normal path: the worker runs it
         limbo.set_first_seen(job_id)
         first_seen = limbo.get_first_seen(job_id)
-        if first_seen is None or moment - first_seen.timestamp() < GRACE_S:
+        if first_seen is None or moment - first_seen.timestamp() < grace:
             continue  # a worker may be between LMOVE and recording the start
         if not client.lrem(limbo.key, 1, job_id):
             continue  # another clock took it

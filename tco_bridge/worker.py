@@ -38,7 +38,7 @@ from .history import advance
 from .keys import text
 from .pipeline import Step, process
 from .plan import Context, OwnershipOnly, Rulebook
-from .recovery import Lease
+from .recovery import Lease, LeaseTiming
 from .runtime import Runtime, current
 from .settle import Delivery, Hold, arrival, settle
 from .state import TicketState
@@ -101,11 +101,11 @@ class Drainer:
         handoff = False
         # The shard lock is a lease (recovery.py): renewed while this process lives, lapsed
         # soon after it dies, so the clock can hand a killed drain's shard to a fresh job.
-        with Lease(self.client, None, uuid.uuid4().hex) as lease:
+        with Lease(self.client, None, uuid.uuid4().hex, LeaseTiming.of(self.rt)) as lease:
             if not lease.hold(keys.lock(shard)):
                 return {"shard": shard, "skipped": "another drain job holds the shard"}
             try:
-                handoff = self._drain(shard, lease.token, total)
+                handoff = self._drain(shard, lease, total)
             except LockLost:
                 log.warning("drain of shard %s lost its lock; another job carries on", shard)
         if handoff:  # queued only once the lock is free, so the successor is not turned away
@@ -116,7 +116,7 @@ class Drainer:
             dispatch_outbox(self.rt)
         return {"shard": shard, **total.__dict__}
 
-    def _drain(self, shard: int, token: str, total: BatchResult) -> bool:
+    def _drain(self, shard: int, lease: Lease, total: BatchResult) -> bool:
         """Apply batches until the stream is empty (False) or the time budget is spent (True:
         a fresh job carries on, so other shards' jobs get a turn)."""
         started = time.monotonic()
@@ -131,7 +131,7 @@ class Drainer:
                     return False
                 continue
             cursor = "(" + text(entries[-1][0] or "")
-            result = self.apply_batch(shard, entries, token, hold)
+            result = self.apply_batch(shard, entries, lease, hold)
             for name, value in result.__dict__.items():
                 setattr(total, name, getattr(total, name) + value)
             if time.monotonic() - started > TIME_BUDGET_S:
@@ -147,7 +147,7 @@ class Drainer:
 
     # --- one batch ------------------------------------------------------------------------
     def apply_batch(
-        self, shard: int, entries: list[Any], token: str, hold: Hold | None = None
+        self, shard: int, entries: list[Any], lease: Lease, hold: Hold | None = None
     ) -> BatchResult:
         hold = hold if hold is not None else Hold()
         decoded, unreadable = read_entries(entries)
@@ -188,7 +188,7 @@ class Drainer:
             result.events += len(events)
             result.late += outcome.late
             result.actions += len(item.plan.actions)
-        self._commit(shard, token, done, tickets)
+        self._commit(shard, lease, done, tickets)
         return result
 
     def _settle(
@@ -242,13 +242,12 @@ class Drainer:
             pipe.execute()
             return process(state, event, OwnershipOnly(rules.ownership), now, context)
 
-    def _commit(self, shard: int, token: str, done: list[Any], tickets: dict[str, Ticket]) -> None:
-        lock_key = keys.lock(shard)
+    def _commit(
+        self, shard: int, lease: Lease, done: list[Any], tickets: dict[str, Ticket]
+    ) -> None:
         with self.client.pipeline(transaction=True) as pipe:
             try:
-                pipe.watch(lock_key)  # type: ignore[no-untyped-call]
-                held = pipe.get(lock_key)
-                if held is None or text(held) != token:
+                if not lease.watch(pipe, keys.lock(shard)):
                     raise LockLost()
                 pipe.multi()
                 for item in tickets.values():

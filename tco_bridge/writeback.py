@@ -31,7 +31,7 @@ from .connector import Connector, Outcome
 from .errors import ConfigError, RetryableApiError, TicketApiError, UnknownConnector
 from .outbox import CLAIM_STALE_S, CLAIMED, JOB, dispatch_outbox, enqueue_group, group_id
 from .ratelimit import WriteLimiter
-from .recovery import Lease
+from .recovery import Lease, LeaseTiming
 from .redaction import redact, secrets_of
 from .reschedule import Group, Reschedule
 from .runtime import Runtime, current
@@ -70,7 +70,8 @@ def perform_group(
     gid = group or group_id(connector, ticket, [a.id for a in parsed])
     job = Group(connector, ticket, parsed, attempt, gid, first_failed)
     rt, me = current(), get_current_job()
-    with Lease(rt.redis, me.id if me is not None else None, uuid.uuid4().hex) as lease:
+    lease = Lease(rt.redis, me.id if me is not None else None, uuid.uuid4().hex, LeaseTiming.of(rt))
+    with lease:
         return _Writer(rt, lease).run(job)
 
 

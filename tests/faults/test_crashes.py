@@ -32,9 +32,13 @@ from faults_kit import (
 from tco_bridge import keys
 from tco_bridge.embedded_redis import EmbeddedRedis
 from tco_bridge.outage import CAP_S
-from tco_bridge.recovery import GRACE_S, LEASE_S, REJOIN_S
+from tco_bridge.recovery import LeaseTiming
 
 pytestmark = pytest.mark.slow
+
+#: A short lease (``TCO_LEASE_SECONDS``) so the waits for one to lapse stay short; what is
+#: proved does not depend on its length.
+LEASE = LeaseTiming(4.0)
 
 
 @pytest.fixture
@@ -48,7 +52,13 @@ def bridge(
     stand_in: StandIn, tmp_path: Path, worker: str, **extra: str
 ) -> Iterator[tuple[EmbeddedRedis, Processes, redis.Redis]]:
     """A private Redis, the clock and one worker aimed at the stand-in."""
-    env = {**ZENDESK_ENV, "TCO_ZENDESK_URL": stand_in.url, "TCO_DATA_DIR": str(tmp_path), **extra}
+    env = {
+        **ZENDESK_ENV,
+        "TCO_ZENDESK_URL": stand_in.url,
+        "TCO_DATA_DIR": str(tmp_path),
+        "TCO_LEASE_SECONDS": str(int(LEASE.seconds)),
+        **extra,
+    }
     with private_redis(tmp_path / "redis") as server:
         with processes({**env, "REDIS_URL": server.url}, tmp_path) as procs:
             client = redis.Redis.from_url(server.url)
@@ -79,7 +89,7 @@ def test_worker_killed_inside_a_write_back_every_action_lands_once(
         time.sleep(1.0)  # anything sent twice would arrive now
         assert_each_action_landed_once(stand_in, actions)
         assert recovered_in < 60, recovered_in
-        assert recovered_in < LEASE_S + GRACE_S + 10, recovered_in
+        assert recovered_in < LEASE.seconds + LEASE.grace + 10, recovered_in
         assert "abandoned by a dead worker: queued again" in procs.log("clock")
         assert procs.alive() == {"clock": None, "survivor": None}
 
@@ -87,19 +97,19 @@ def test_worker_killed_inside_a_write_back_every_action_lands_once(
 def test_an_outage_longer_than_the_lease_does_not_run_a_live_job_twice(
     stand_in: StandIn, tmp_path: Path
 ) -> None:
-    """Redis is away longer than LEASE_S while a write-back job waits on the tool in a live
+    """Redis is away longer than the lease while a write-back job waits on the tool in a live
     worker, so its lease lapses. The job's renewal thread takes it back once Redis answers,
-    and the clock judges leases only REJOIN_S later: the job is not queued again beside
+    and the clock judges leases only ``LEASE.rejoin`` later: the job is not queued again beside
     itself (another worker is free to run it), and each action lands once."""
     actions = group_actions()
     stand_in.plan.faults = [Fault("update_ticket")]  # held: the job keeps running, waiting
-    timeout = str(LEASE_S * 4)  # for an answer longer than the outage
+    timeout = str(int(LEASE.seconds * 4))  # for an answer longer than the outage
     with bridge(stand_in, tmp_path, "w1", TCO_ZENDESK_TIMEOUT=timeout) as (server, procs, client):
         procs.start("w2", "worker")
         push_group(client, actions)
         wait_for(stand_in.plan.held.is_set, 30, "the write-back to reach the tool")
-        restart(server, down_s=LEASE_S + 1)
-        judged = time.time() + CAP_S + REJOIN_S  # the clock is back, then waits REJOIN_S
+        restart(server, down_s=LEASE.seconds + 1)
+        judged = time.time() + CAP_S + LEASE.rejoin  # the clock is back, then waits rejoin
 
         def swept() -> bool:  # the clock beats right after its sweep
             return float(client.get(keys.heartbeat("clock")) or 0) > judged
@@ -156,7 +166,7 @@ def test_redis_restart_under_load_loses_and_doubles_nothing(
             push_group(client, actions)
         wait_for(lambda: stand_in.landed()["update_ticket"] >= 5, 30, "write-backs under way")
         restart(server, down_s=1.0)
-        # A job cut mid-flight by the outage comes back through its lapsed lease (LEASE_S), the
+        # A job cut mid-flight by the outage comes back through its lapsed lease (LEASE), the
         # clock's sweep and the 429 backoff, in a chain that has taken over a minute on a busy
         # 2-core machine: wait long enough for that chain; what is asserted is that nothing is
         # lost or doubled, not how fast (the retry test times its path).

@@ -63,6 +63,7 @@ def test_a_drain_killed_mid_batch_applies_every_event_and_writes_every_action_on
         "TCO_DATA_DIR": str(tmp_path),
         "TCO_SHARDS": "1",  # one stream, read in one batch
         "TCO_BATCH_SIZE": "1000",
+        "TCO_LEASE_SECONDS": "4",  # the shard lock lapses 4 s after the kill, not 15
     }
     total = len(TICKETS) * (NOTES + 2)
     with private_redis(tmp_path / "redis") as server:

@@ -12,12 +12,16 @@ from typing import Any
 
 import pytest
 from faults_kit import ZENDESK_ENV, group_actions, wait_for
+from redis.exceptions import WatchError
 
 from tco_bridge import keys, recovery
 from tco_bridge.clock import Clock
+from tco_bridge.errors import ConfigError
 from tco_bridge.recovery import (
+    LEASE_S,
     REJOIN_S,
     Lease,
+    LeaseTiming,
     lease_key,
     move_due,
     requeue_abandoned,
@@ -53,29 +57,55 @@ LOCK = "tco:wb:lock:zendesk:4242"
 
 
 @contextmanager
-def renewed_lease(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lease]:
-    """A job's lease and its ticket lock, renewed every 50 ms."""
-    monkeypatch.setattr(recovery, "RENEW_S", 0.05)
-    with Lease(rt.redis, "job-1", "token") as lease:
+def renewed_lease(rt: Runtime) -> Iterator[Lease]:
+    """A job's lease of half a second and its ticket lock, renewed every 100 ms."""
+    with Lease(rt.redis, "job-1", "token", LeaseTiming(0.5)) as lease:
         assert lease.hold(LOCK)
         yield lease
 
 
-def test_a_lease_is_renewed_while_held_and_released_at_the_end(
-    rt: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with renewed_lease(rt, monkeypatch):
+def test_a_lease_is_renewed_while_held_and_released_at_the_end(rt: Runtime) -> None:
+    with renewed_lease(rt):
         assert not Lease(rt.redis, None, "other").hold(LOCK)
         rt.redis.pexpire(lease_key("job-1"), 200)
         time.sleep(0.3)  # would have lapsed without renewal
-        assert rt.redis.pttl(lease_key("job-1")) > 1000
+        assert rt.redis.pttl(lease_key("job-1")) > 300  # renewed to 500 ms, not taken back
     assert not rt.redis.exists(lease_key("job-1"), LOCK)
 
 
+def test_a_commit_watching_a_held_key_fails_once_it_changed_hands(rt: Runtime) -> None:
+    """``Lease.watch``: the drain's commit goes through only while its shard lock is its own."""
+    with renewed_lease(rt) as lease, rt.redis.pipeline(transaction=True) as pipe:
+        assert lease.watch(pipe, LOCK)
+        rt.redis.set(LOCK, "other")  # lapsed, and another job took it
+        pipe.multi()
+        pipe.set("tco:committed", "1")
+        with pytest.raises(WatchError):
+            pipe.execute()
+        assert not rt.redis.exists("tco:committed")
+        assert not lease.watch(pipe, LOCK)  # and a later look sees it is not ours
+        pipe.reset()
+        assert not lease.watch(pipe, "tco:wb:lock:zendesk:none")  # nor is a free key
+
+
+def test_lease_timing_follows_tco_lease_seconds(make_runtime: Any) -> None:
+    """Renewal at a fifth of the lease, the clock's rejoin wait two renewals, the sweep's
+    grace two thirds; the default is 15 s."""
+    rt = make_runtime(**ZENDESK_ENV, TCO_LEASE_SECONDS="4")
+    short = LeaseTiming.of(rt)
+    assert (short.seconds, short.renew, short.rejoin) == (4.0, 0.8, 1.6)
+    assert short.grace == pytest.approx(8 / 3)
+    assert (LEASE_S, recovery.RENEW_S, REJOIN_S, recovery.GRACE_S) == (15.0, 3.0, 6.0, 10.0)
+    with Lease(rt.redis, "job-2", "token", LeaseTiming.of(rt)):
+        assert 3000 < rt.redis.pttl(lease_key("job-2")) <= 4000
+    with pytest.raises(ConfigError, match="TCO_LEASE_SECONDS"):
+        make_runtime(**ZENDESK_ENV, TCO_LEASE_SECONDS="1")
+
+
 def test_a_lease_an_outage_let_lapse_is_taken_back_unless_another_holder_took_it(
-    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+    rt: Runtime,
 ) -> None:
-    with renewed_lease(rt, monkeypatch):
+    with renewed_lease(rt):
         rt.redis.delete(lease_key("job-1"))  # lapsed while Redis was away
         rt.redis.set(LOCK, "other")  # lapsed, and another job took it
         wait_for(lambda: rt.redis.get(lease_key("job-1")) == b"token", 5, "the lease back")
