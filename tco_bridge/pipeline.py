@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from .actions import Action, ActionKind, action_id
 from .events import Actor, ActorKind, EventType, TicketEvent
 from .plan import Context, Plan, Rulebook
-from .state import TicketState, apply, keep_owner, set_owner_override
+from .state import TicketState, apply, evolve, keep_owner, set_owner_override
 
 OWNER_MIRROR_RULE = "owner-mirror"
 
@@ -41,7 +41,7 @@ def process(
             return Step(state, Plan())  # reset or cancelled after it was released: stale
         fired = {**state.timers_fired, name: state.timers_fired.get(name, 0) + 1}
         timers = {k: v for k, v in state.timers.items() if k != name}
-        state = replace(state, timers=timers, timers_fired=fired)
+        state = evolve(state, timers=timers, timers_fired=fired)
     before = state
     state = apply(state, event, rules.ownership)
     if state is before and event.type is not EventType.TIMER_FIRED:
@@ -55,7 +55,7 @@ def process(
     mirror = owner_mirror(state, rules, event)
     if mirror is not None:
         plan.actions.append(mirror)
-        state = replace(state, owner_mirrored=mirror.owner)
+        state = evolve(state, owner_mirrored=mirror.owner)
     return Step(state, plan)
 
 
@@ -130,7 +130,7 @@ def apply_plan(state: TicketState, plan: Plan, rules: Rulebook, now: datetime) -
         return state  # most events change none of them: no copy of the state
     timers = {k: v for k, v in state.timers.items() if k not in plan.timers_cleared}
     timers.update(plan.timers_set)
-    state = replace(state, timers=timers, marks={**state.marks, **plan.marks})
+    state = evolve(state, timers=timers, marks={**state.marks, **plan.marks})
     if plan.owner_change is not None:
         change = plan.owner_change
         state = set_owner_override(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -148,15 +149,38 @@ class TicketState:
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(TicketState))
-_set = object.__setattr__
+#: Each slot's own setter (it bypasses the frozen ``__setattr__``, as ``__init__`` does).
+_SETTERS: dict[str, Callable[[TicketState, Any], None]] = {
+    name: getattr(TicketState, name).__set__ for name in _STATE_FIELDS
+}
+
+
+def _copier() -> Callable[[TicketState], TicketState]:
+    """A function copying every slot of a state, written out field by field (the way
+    ``dataclasses`` writes ``__init__``): about twice as fast as a loop over the names."""
+    scope: dict[str, Any] = {"_new": object.__new__, "_TicketState": TicketState}
+    lines = ["def copy(state):", "    new = _new(_TicketState)"]
+    for n, name in enumerate(_STATE_FIELDS):
+        scope[f"_set{n}"] = _SETTERS[name]
+        lines.append(f"    _set{n}(new, state.{name})")
+    lines.append("    return new")
+    exec("\n".join(lines), scope)  # generated from the dataclass's own fields
+    copy: Callable[[TicketState], TicketState] = scope["copy"]
+    return copy
+
+
+_copy = _copier()
 
 
 def evolve(state: TicketState, **changes: Any) -> TicketState:
     """``dataclasses.replace`` for the one hot type: apply() makes several copies per event,
-    and this skips replace's generic __init__ round trip (about twice as fast)."""
-    new = object.__new__(TicketState)
-    for name in _STATE_FIELDS:
-        _set(new, name, changes[name] if name in changes else getattr(state, name))
+    and this skips replace's generic ``__init__`` round trip (about five times as fast)."""
+    new = _copy(state)
+    for name, value in changes.items():
+        setter = _SETTERS.get(name)
+        if setter is None:
+            raise TypeError(f"TicketState has no field {name!r}")
+        setter(new, value)
     return new
 
 

@@ -47,7 +47,8 @@ def apply(state: TicketState, event: TicketEvent, policy: OwnershipPolicy) -> Ti
         state = handler(state, event)
     if touching_agent(event) is not None:
         state = _touch(state, event)
-    return evolve(state, owner=derive_owner(state, policy))
+    owner = derive_owner(state, policy)
+    return state if owner == state.owner else evolve(state, owner=owner)
 
 
 def _apply_own_write(state: TicketState, event: TicketEvent) -> TicketState:
@@ -131,7 +132,7 @@ def _on_comment(state: TicketState, event: TicketEvent) -> TicketState:
     if kind is ActorKind.BRIDGE:
         return evolve(state, bridge_events=state.bridge_events + 1)
     if kind is ActorKind.REQUESTER:
-        state = replace(
+        state = evolve(
             state, last_requester_reply_at=latest(state.last_requester_reply_at, event.at)
         )
         if state.status in (Status.RESOLVED, Status.CLOSED):
@@ -141,7 +142,7 @@ def _on_comment(state: TicketState, event: TicketEvent) -> TicketState:
         return state
     if not comment.public:
         return evolve(state, last_internal_note_at=latest(state.last_internal_note_at, event.at))
-    state = replace(
+    state = evolve(
         state,
         first_response_at=earliest(state.first_response_at, event.at),
         last_customer_update_at=latest(state.last_customer_update_at, event.at),
@@ -281,7 +282,7 @@ def _touch(state: TicketState, event: TicketEvent) -> TicketState:
     if agent is not None and agent.id not in agents:
         agents = tuple(sorted((*agents, agent.id)))
     counted = key is not None and key not in state.seen
-    return replace(
+    return evolve(
         state,
         touches=state.touches + counted,
         seen=(*state.seen, key)[-SEEN_LIMIT:] if counted and key else state.seen,
