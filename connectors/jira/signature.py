@@ -33,6 +33,7 @@ def verify(headers: Mapping[str, str], body: bytes, secret: str) -> None:
     match = _FORMAT.match(value.strip())
     if match is None:
         raise SignatureError("malformed X-Hub-Signature header: expected 'sha256=<64 hex digits>'")
-    expected = sign(secret, body).removeprefix("sha256=")
-    if not hmac.compare_digest(match.group(1).lower(), expected):
+    # One C call (hmac.digest) and a comparison of raw bytes: the hot path of every delivery.
+    expected = hmac.digest(secret.encode(), body, "sha256")
+    if not hmac.compare_digest(bytes.fromhex(match.group(1)), expected):
         raise SignatureError("X-Hub-Signature does not match the body and the configured secret")

@@ -41,7 +41,7 @@ def _scalar_fields(fields: Json) -> dict[str, Any]:
     """Custom fields small enough to carry: scalars, short strings and single options."""
     out: dict[str, Any] = {}
     for name, value in fields.items():
-        if not name.startswith("customfield_") or value is None:
+        if value is None or not name.startswith("customfield_"):  # most are null: test that first
             continue
         if isinstance(value, dict) and "value" in value:
             value = value["value"]
