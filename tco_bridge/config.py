@@ -36,6 +36,7 @@ RECONCILE_INTERVAL = "TCO_RECONCILE_INTERVAL"
 RETENTION_DAYS = "TCO_RETENTION_DAYS"
 SETTLE_SECONDS = "TCO_SETTLE_SECONDS"
 LEASE_SECONDS = "TCO_LEASE_SECONDS"
+WEBHOOK_FAST_PATH = "TCO_WEBHOOK_FAST_PATH"
 SECRET_KEY = "TCO_SECRET_KEY"
 DEMO_SPEED = "TCO_DEMO_SPEED"
 DEMO_START = "TCO_DEMO_START"
@@ -45,8 +46,10 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-def _flag(env: Mapping[str, str], key: str) -> bool:
+def _flag(env: Mapping[str, str], key: str, default: bool = False) -> bool:
     value = env.get(key, "").strip().lower()
+    if key not in env:
+        return default
     if value in _TRUE:
         return True
     if value in _FALSE:
@@ -110,6 +113,9 @@ class Settings:
     #: Lifetime of a running job's lease and locks (renewed at a fifth of it): how soon the
     #: work of a killed worker is taken up again (``recovery.py``).
     lease_seconds: int = 15
+    #: Accepted webhook deliveries are answered by ``web/webhooks.py``'s WSGI fast path, in
+    #: front of Flask; off, every delivery goes through the Flask view (same answers).
+    webhook_fast_path: bool = True
     #: Signs the console's session cookies; unset: a random key kept in Redis.
     secret_key: str | None = field(default=None, repr=False)
     #: Demo clock (``democlock``): bridge seconds per real second, and where it started.
@@ -149,6 +155,7 @@ class Settings:
             retention_days=_int(env, RETENTION_DAYS, 180),
             settle_seconds=_int(env, SETTLE_SECONDS, 3, minimum=0),
             lease_seconds=_int(env, LEASE_SECONDS, 15, minimum=2),
+            webhook_fast_path=_flag(env, WEBHOOK_FAST_PATH, default=True),
             secret_key=env.get(SECRET_KEY) or None,
             demo_speed=env.get(DEMO_SPEED) or None,
             demo_start=env.get(DEMO_START) or None,

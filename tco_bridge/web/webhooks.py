@@ -82,16 +82,18 @@ class FastPath:
     without Flask. Anything else reaches the view untouched, or with its body put back when
     the receiver refused it (a ``DeliveryError`` raised before anything was queued, or a
     Redis error): the view then verifies again and gives the usual answer, counted once.
-    Recording mode always takes the view, so a delivery is never recorded twice."""
+    Recording mode always takes the view, so a delivery is never recorded twice; with
+    ``TCO_WEBHOOK_FAST_PATH=0`` every request does (to compare, or to rule the layer out)."""
 
     def __init__(self, app: Flask) -> None:
         self.wsgi_app = app.wsgi_app
         self.rt: Runtime = app.extensions["tco"]
+        self.enabled = self.rt.settings.webhook_fast_path
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        answer = self._accept(environ)
+        answer = self._accept(environ) if self.enabled else None
         if answer is None:
             return self.wsgi_app(environ, start_response)
         start_response(

@@ -11,6 +11,7 @@ import redis
 from webhook_kit import jira_signed, zendesk_signed
 
 from tco_bridge import keys
+from tco_bridge.errors import ConfigError
 from tco_bridge.web import create_app
 
 
@@ -299,3 +300,24 @@ def test_recording_mode_takes_the_view_and_records_once(
     body = fixture_bytes(fixtures_dir, "jira/jira_cloud_issue_created__dangersvn.json")
     assert client.post("/webhooks/jira", data=body, headers=jira_signed(body)).status_code == 202
     assert calls == ["jira"] and len(record.read_text().splitlines()) == 1
+
+
+def test_with_the_fast_path_off_the_view_answers_every_delivery_alike(
+    make_runtime: Any, fixtures_dir: Path, redis_client: redis.Redis
+) -> None:
+    """``TCO_WEBHOOK_FAST_PATH=0``: the same answers, every one from the Flask view."""
+    app = create_app(runtime=make_runtime(TCO_WEBHOOK_FAST_PATH="0"))
+    calls, client = _view_calls(app), app.test_client()
+    body = fixture_bytes(fixtures_dir, "jira/jira_cloud_issue_created__dangersvn.json")
+    headers = {**jira_signed(body), "X-Atlassian-Webhook-Identifier": "slow-1"}
+    first = client.post("/webhooks/jira", data=body, headers=headers)
+    assert (first.status_code, first.json["status"], first.json["delivery"]) == (
+        202,
+        "accepted",
+        "slow-1",
+    )
+    again = client.post("/webhooks/jira", data=body, headers=headers)
+    assert again.json["status"] == "duplicate"
+    assert calls == ["jira", "jira"] and queued(redis_client) == 1
+    with pytest.raises(ConfigError, match="TCO_WEBHOOK_FAST_PATH"):
+        make_runtime(TCO_WEBHOOK_FAST_PATH="maybe")
