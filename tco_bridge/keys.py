@@ -11,8 +11,8 @@ tco:pending:<shard>                  string      a drain job is queued or runnin
                                                  ``PENDING_TTL`` (lapses after a        worker
                                                  crash)
 tco:lock:<shard>                     string      the drain job owning the shard (its    worker
-                                                 token); ``LOCK_MS``, renewed
-tco:ticket:<connector>:<ticket>      JSON        kept while open;                       worker
+                                                 token); a lease, renewed
+tco:ticket:<connector>:<ticket>      JSON        kept while open;                       ticket_store
                                                  ``TCO_RETENTION_DAYS`` once closed
 tco:history:<connector>:<ticket>     JSON        as the ticket's state                  worker
 tco:timeline:<connector>:<ticket>    JSON list   as the state; the newest ``KEEP``      timeline,
