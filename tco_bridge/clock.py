@@ -20,8 +20,9 @@ from datetime import datetime
 import redis
 
 from . import keys, telemetry
+from .lease import LeaseTiming
 from .outage import Outage
-from .recovery import MOVE_S, LeaseTiming, move_due, requeue_abandoned, requeue_stranded
+from .recovery import MOVE_S, move_due, requeue_abandoned, requeue_stranded
 from .runtime import Runtime
 from .timers import TimerStore
 

@@ -111,7 +111,7 @@ class Settings:
     #: if earlier), so stragglers of the same moment are evaluated with them, in order.
     settle_seconds: int = 3
     #: Lifetime of a running job's lease and locks (renewed at a fifth of it): how soon the
-    #: work of a killed worker is taken up again (``recovery.py``).
+    #: work of a killed worker is taken up again (``lease.py``).
     lease_seconds: int = 15
     #: Accepted webhook deliveries are answered by ``web/webhooks.py``'s WSGI fast path, in
     #: front of Flask; off, every delivery goes through the Flask view (same answers).

@@ -36,9 +36,9 @@ from .errors import RulesError
 from .events import EventType, TicketEvent
 from .history import advance
 from .keys import text
+from .lease import Lease, LeaseTiming
 from .pipeline import Step, process
 from .plan import Context, OwnershipOnly, Rulebook
-from .recovery import Lease, LeaseTiming
 from .runtime import Runtime, current
 from .settle import Delivery, Hold, arrival, settle
 from .state import TicketState
@@ -99,7 +99,7 @@ class Drainer:
     def drain(self, shard: int) -> dict[str, Any]:
         total = BatchResult()
         handoff = False
-        # The shard lock is a lease (recovery.py): renewed while this process lives, lapsed
+        # The shard lock is a lease (lease.py): renewed while this process lives, lapsed
         # soon after it dies, so the clock can hand a killed drain's shard to a fresh job.
         with Lease(self.client, None, uuid.uuid4().hex, LeaseTiming.of(self.rt)) as lease:
             if not lease.hold(keys.lock(shard)):

@@ -9,7 +9,7 @@ mode's record in ``shadow.py``, the retry delays in ``retry.py``; the keys in ``
 a done marker per action that reached the tool, a ``tried`` marker per action an attempt
 started (every later attempt, whatever job runs it, asks the connector to look for its trace
 first: ``check_existing``), and the ticket's write lock, held under the job's lease
-(``recovery.py``) so one job writes to a ticket at a time. A job that cannot finish now
+(``lease.py``) so one job writes to a ticket at a time. A job that cannot finish now
 (a retryable failure, a write limit, a busy ticket) or gives up (parks) ends in
 ``reschedule.py``.
 """
@@ -29,9 +29,9 @@ from . import held, keys, shadow, timeline
 from .actions import Action
 from .connector import Connector, Outcome
 from .errors import ConfigError, RetryableApiError, TicketApiError, UnknownConnector
+from .lease import Lease, LeaseTiming
 from .outbox import CLAIM_STALE_S, CLAIMED, JOB, dispatch_outbox, enqueue_group, group_id
 from .ratelimit import WriteLimiter
-from .recovery import Lease, LeaseTiming
 from .redaction import redact, secrets_of
 from .reschedule import Group, Reschedule
 from .runtime import Runtime, current

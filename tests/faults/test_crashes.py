@@ -31,8 +31,8 @@ from faults_kit import (
 
 from tco_bridge import keys
 from tco_bridge.embedded_redis import EmbeddedRedis
+from tco_bridge.lease import LeaseTiming
 from tco_bridge.outage import CAP_S
-from tco_bridge.recovery import LeaseTiming
 
 pytestmark = pytest.mark.slow
 

@@ -17,16 +17,8 @@ from redis.exceptions import WatchError
 from tco_bridge import keys, recovery
 from tco_bridge.clock import Clock
 from tco_bridge.errors import ConfigError
-from tco_bridge.recovery import (
-    LEASE_S,
-    REJOIN_S,
-    Lease,
-    LeaseTiming,
-    lease_key,
-    move_due,
-    requeue_abandoned,
-    requeue_stranded,
-)
+from tco_bridge.lease import GRACE_S, LEASE_S, REJOIN_S, RENEW_S, Lease, LeaseTiming, lease_key
+from tco_bridge.recovery import move_due, requeue_abandoned, requeue_stranded
 from tco_bridge.runtime import Runtime
 from tco_bridge.writeback import enqueue_group
 
@@ -95,7 +87,7 @@ def test_lease_timing_follows_tco_lease_seconds(make_runtime: Any) -> None:
     short = LeaseTiming.of(rt)
     assert (short.seconds, short.renew, short.rejoin) == (4.0, 0.8, 1.6)
     assert short.grace == pytest.approx(8 / 3)
-    assert (LEASE_S, recovery.RENEW_S, REJOIN_S, recovery.GRACE_S) == (15.0, 3.0, 6.0, 10.0)
+    assert (LEASE_S, RENEW_S, REJOIN_S, GRACE_S) == (15.0, 3.0, 6.0, 10.0)
     with Lease(rt.redis, "job-2", "token", LeaseTiming.of(rt)):
         assert 3000 < rt.redis.pttl(lease_key("job-2")) <= 4000
     with pytest.raises(ConfigError, match="TCO_LEASE_SECONDS"):
