@@ -20,8 +20,7 @@ def stage_ticket(pipe: Any, item: Ticket, timers: TimerStore, retention_days: in
     # Open tickets are kept; a closed or deleted one expires after the retention period
     # (a reopen saves it again without an expiry).
     retain = None if state.is_open else retention_days * 86400
-    ticket_store.stage(pipe, state, retain)
-    pipe.set(keys.history(connector, ticket), item.history.dumps(), ex=retain)
+    ticket_store.stage(pipe, state, retain, history=item.history.dumps())
     timeline.stage(pipe, connector, ticket, item.timeline, retain, like_state=True)
     # The owner's list keeps resolved tickets awaiting confirmation; the workload counts
     # open ones only.

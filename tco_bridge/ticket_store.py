@@ -43,9 +43,12 @@ def read_batch(client: redis.Redis, tkeys: Sequence[str]) -> list[tuple[Raw, Raw
     return list(zip(raws[: len(tkeys)], raws[len(tkeys) :], strict=True))
 
 
-def stage(pipe: Any, state: TicketState, retain: int | None) -> None:
-    """Add the write of ``state`` (expiring after ``retain`` seconds, or kept) to a pipeline."""
+def stage(pipe: Any, state: TicketState, retain: int | None, history: bytes | None = None) -> None:
+    """Add the write of ``state``, and of its encoded ``history`` when given, to a pipeline
+    (expiring after ``retain`` seconds, or kept)."""
     pipe.set(keys.ticket(state.connector, state.ticket), encode(state), ex=retain)
+    if history is not None:
+        pipe.set(keys.history(state.connector, state.ticket), history, ex=retain)
 
 
 def iter_states(client: redis.Redis, connector: str | None = None) -> Iterator[TicketState]:

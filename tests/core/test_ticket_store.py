@@ -40,8 +40,10 @@ def test_load_many_skips_unknown_tickets_and_keeps_the_order(redis_client: redis
 def test_read_batch_answers_each_tickets_state_and_history_still_encoded(
     redis_client: redis.Redis,
 ) -> None:
-    saved(redis_client, "zendesk", "1")
-    redis_client.set(keys.history("zendesk", "1"), b"[]")
+    pipe = redis_client.pipeline(transaction=True)
+    ticket_store.stage(pipe, new_state("zendesk", "1"), 60, history=b"[]")
+    pipe.execute()
+    assert 0 < redis_client.ttl(keys.history("zendesk", "1")) <= 60
     redis_client.set(keys.ticket("jira", "SD-1"), b"not a state")  # the drain judges it
     pairs = ticket_store.read_batch(redis_client, ["zendesk:1", "jira:SD-1", "jira:SD-2"])
     (state, history), (odd, no_history), (none, none_history) = pairs
