@@ -30,8 +30,8 @@ from .targets import (
 from .yamlsrc import Node, Source
 
 if TYPE_CHECKING:
-    from .actions import Emit, Library, Run
     from .calendar import BusinessCalendar
+    from .emit import Emit, Library, Run
     from .model import Facts
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatchcase
 
-from .actions import duration_spec
 from .model import Definitions, PerPriority
 from .targets import EscalationTargets, GroupTargets
+from .timer_actions import duration_spec
 from .yamlsrc import Node, Source
 
 KEYS = ("warn_at", "eta_field", "groups")

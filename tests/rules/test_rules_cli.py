@@ -132,7 +132,7 @@ def test_a_broken_rule_raises_instead_of_not_matching() -> None:
 
 
 def test_every_documented_template_variable_is_computed() -> None:
-    from tco_bridge.rules.engine import _OwnerView, _ScopeView, _TicketView
+    from tco_bridge.rules.scope import _OwnerView, _ScopeView, _TicketView
     from tco_bridge.rules.templates import SCOPE
 
     doc = (DEFAULT_RULES.parents[1] / "docs" / "rules.md").read_text()

@@ -1,0 +1,108 @@
+"""Conditions on what the rules remember and count: timers, marks, workload, elapsed time."""
+
+from __future__ import annotations
+
+from .checks import Check, Compiler
+from .durations import Duration
+from .model import ANCHORS, Definitions, Facts
+from .yamlsrc import Node, Source
+
+
+def timer_set(src: Source, node: Node, defs: Definitions) -> Check | None:
+    names = src.strings(node)
+
+    def check(f: Facts) -> tuple[bool, str]:
+        missing = [n for n in names if n not in f.state.timers]
+        return not missing, f"timer {missing} not set" if missing else f"timers {names} set"
+
+    return check
+
+
+def workload(crosses: bool) -> Compiler:
+    """``owner_workload_above: N``: the owner has more than N open tickets, this one included;
+    ``owner_workload_crosses: N``: this ticket is the one that took them over N."""
+
+    def compile_(src: Source, node: Node, defs: Definitions) -> Check | None:
+        cap = src.integer(node)
+        if cap is None:
+            return None
+
+        def check(f: Facts) -> tuple[bool, str]:
+            owner = f.owner_id
+            count = f.context.workload.get(owner, 0) if owner else 0
+            ok = count == cap + 1 if crosses else count > cap
+            return ok, f"owner {owner!r} has {count} open owned tickets (cap {cap})"
+
+        return check
+
+    return compile_
+
+
+def marked(wanted: bool) -> Compiler:
+    def compile_(src: Source, node: Node, defs: Definitions) -> Check | None:
+        names = src.strings(node)
+
+        def check(f: Facts) -> tuple[bool, str]:
+            set_ = [n for n in names if f.marks.get(n) not in (None, False)]
+            if wanted:
+                missing = sorted(set(names) - set(set_))
+                return not missing, f"not marked {missing}" if missing else f"marked {names}"
+            return not set_, f"marked {set_}" if set_ else f"not marked {names}"
+
+        return check
+
+    return compile_
+
+
+def mark_compare(below: bool) -> Compiler:
+    def compile_(src: Source, node: Node, defs: Definitions) -> Check | None:
+        children = src.mapping(node) or {}
+        limits = {
+            k: v for k, v in ((k, src.integer(n)) for k, n in children.items()) if v is not None
+        }
+
+        def check(f: Facts) -> tuple[bool, str]:
+            for name, limit in limits.items():
+                value = f.marks.get(name) or 0
+                if not isinstance(value, int):
+                    raise TypeError(f"mark {name!r} holds {value!r}, not a number")
+                ok = value < limit if below else value >= limit
+                if not ok:
+                    op = "<" if below else ">="
+                    return False, f"mark {name} is {value}, wanted {op} {limit}"
+            return True, f"marks {limits} ok"
+
+        return check
+
+    return compile_
+
+
+def elapsed(older: bool) -> Compiler:
+    def compile_(src: Source, node: Node, defs: Definitions) -> Check | None:
+        children = src.mapping(node, ANCHORS) or {}
+        limits: list[tuple[str, Duration]] = []
+        for anchor, child in children.items():
+            duration = src.duration(child)
+            if duration is None:
+                continue
+            if duration.business and defs.calendar(None) is None:
+                src.error(child, f"business duration {duration.text!r} needs default_calendar")
+                continue
+            limits.append((anchor, duration))
+
+        def check(f: Facts) -> tuple[bool, str]:
+            for anchor, duration in limits:
+                at = f.anchor(anchor)
+                if at is None:
+                    return False, f"no {anchor} yet"
+                calendar = f.defs.calendar(None) if duration.business else None
+                deadline = calendar.add(at, duration) if calendar else at + duration.timedelta
+                ok = f.now >= deadline if older else f.now < deadline
+                if not ok:
+                    word = "less" if older else "more"
+                    return False, f"{anchor} was {word} than {duration.text} ago"
+            return True, f"time since {', '.join(a for a, _ in limits)} ok"
+
+        return check
+
+    return compile_
