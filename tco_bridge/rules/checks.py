@@ -11,18 +11,38 @@ from .model import Definitions, Facts
 from .yamlsrc import Node, Source
 
 Check = Callable[[Facts], tuple[bool, str]]
+#: The same verdict as a check, without the reason: what evaluation asks first.
+Test = Callable[[Facts], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Tested:
+    """A check with its fast twin (``test(f) == check(f)[0]`` always): evaluation asks
+    ``test``, and the reason is worded (by ``check``) only for a rule that matched, whose plan
+    notes it, or when ``rules explain`` asks."""
+
+    check: Check
+    test: Test
 
 
 @dataclass(frozen=True, slots=True)
 class Condition:
     name: str
     check: Check
+    test: Test
 
     def __call__(self, facts: Facts) -> tuple[bool, str]:
         return self.check(facts)
 
+    @classmethod
+    def of(cls, name: str, compiled: Check | Tested) -> Condition:
+        if isinstance(compiled, Tested):
+            return cls(name, compiled.check, compiled.test)
+        check = compiled
+        return cls(name, check, lambda f: check(f)[0])
 
-Compiler = Callable[[Source, Node, Definitions], Check | None]
+
+Compiler = Callable[[Source, Node, Definitions], Check | Tested | None]
 
 
 def one_of(what: str, wanted: frozenset[str]) -> Callable[[object], tuple[bool, str]]:

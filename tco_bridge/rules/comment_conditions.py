@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .checks import Check, one_of
+from .checks import Check, Tested, one_of
 from .model import Definitions, Facts
 from .replies import Reply
 from .replies import classify as classify_reply
@@ -13,7 +13,7 @@ from .yamlsrc import Node, Source
 REPLY_KINDS = tuple(r.value for r in Reply)
 
 
-def comment_matches(src: Source, node: Node, defs: Definitions) -> Check | None:
+def comment_matches(src: Source, node: Node, defs: Definitions) -> Tested | None:
     text = src.string(node)
     if text is None:
         return None
@@ -30,20 +30,33 @@ def comment_matches(src: Source, node: Node, defs: Definitions) -> Check | None:
         hit = pattern.search(comment.body)
         return hit is not None, f"comment {'matches' if hit else 'does not match'} /{text}/"
 
-    return check
+    def test(f: Facts) -> bool:
+        comment = f.event.comment
+        return comment is not None and pattern.search(comment.body) is not None
+
+    return Tested(check, test)
 
 
-def reply_is(src: Source, node: Node, defs: Definitions) -> Check | None:
+def reply_is(src: Source, node: Node, defs: Definitions) -> Tested | None:
     """The comment read by :mod:`.replies`: confirmed, rejected or neither."""
-    test = one_of("the reply", frozenset(src.choices(node, REPLY_KINDS, "reply verdict")))
+    wanted = frozenset(src.choices(node, REPLY_KINDS, "reply verdict"))
+    verdict = one_of("the reply", wanted)
 
     def check(f: Facts) -> tuple[bool, str]:
         comment = f.event.comment
         if comment is None:
             return False, "the event carries no comment"
-        return test(classify_reply(comment.body).value)
+        return verdict(_reply_of(f, comment.body).value)
 
-    return check
+    def test(f: Facts) -> bool:
+        comment = f.event.comment
+        return comment is not None and _reply_of(f, comment.body).value in wanted
+
+    return Tested(check, test)
+
+
+def _reply_of(f: Facts, body: str) -> Reply:
+    return f.once("reply", lambda: classify_reply(body))
 
 
 def notes_below_bar(src: Source, node: Node, defs: Definitions) -> Check | None:

@@ -10,7 +10,7 @@ of condition names and the combinators; the tests live by what they look at:
 
 from __future__ import annotations
 
-from .checks import Check, Compiler, Condition
+from .checks import Check, Compiler, Condition, Tested
 from .comment_conditions import comment_matches, notes_below_bar, reply_is
 from .flag_conditions import BOOLEANS, bool_condition
 from .memory_conditions import elapsed, mark_compare, marked, timer_set, workload
@@ -18,11 +18,19 @@ from .model import Definitions, Facts
 from .value_conditions import author, field_equals, fields, group, priority, status, tags, type_
 from .yamlsrc import Node, Source
 
-__all__ = ["COMPILERS", "Check", "Condition", "compile_conditions", "evaluate_all"]
+__all__ = [
+    "COMPILERS",
+    "Check",
+    "Condition",
+    "Tested",
+    "compile_conditions",
+    "evaluate_all",
+    "passes",
+]
 
 
 def _combinator(kind: str) -> Compiler:
-    def compile_(src: Source, node: Node, defs: Definitions) -> Check | None:
+    def compile_(src: Source, node: Node, defs: Definitions) -> Tested | None:
         if kind == "not":
             inner = compile_conditions(src, node, defs)
 
@@ -30,7 +38,7 @@ def _combinator(kind: str) -> Compiler:
                 ok, why = evaluate_all(inner, f)
                 return not ok, f"not ({why})"
 
-            return negate
+            return Tested(negate, lambda f: not passes(inner, f))
         branches = [
             compile_conditions(src, item, defs) for item in src.seq(node, scalar_ok=False) or []
         ]
@@ -44,7 +52,7 @@ def _combinator(kind: str) -> Compiler:
                 reasons.append(why)
             return False, "none of: " + " | ".join(reasons)
 
-        return any_of
+        return Tested(any_of, lambda f: any(passes(branch, f) for branch in branches))
 
     return compile_
 
@@ -83,9 +91,9 @@ def compile_conditions(src: Source, node: Node, defs: Definitions) -> tuple[Cond
     children = src.mapping(node, tuple(COMPILERS)) or {}
     out: list[Condition] = []
     for name, child in children.items():
-        check = COMPILERS[name](src, child, defs)
-        if check is not None:
-            out.append(Condition(name, check))
+        compiled = COMPILERS[name](src, child, defs)
+        if compiled is not None:
+            out.append(Condition.of(name, compiled))
     return tuple(out)
 
 
@@ -98,3 +106,11 @@ def evaluate_all(conditions: tuple[Condition, ...], facts: Facts) -> tuple[bool,
             return False, f"{condition.name}: {why}"
         reasons.append(why)
     return True, "; ".join(reasons) if reasons else "no conditions"
+
+
+def passes(conditions: tuple[Condition, ...], facts: Facts) -> bool:
+    """``evaluate_all(...)[0]`` without wording any reason."""
+    for condition in conditions:
+        if not condition.test(facts):
+            return False
+    return True

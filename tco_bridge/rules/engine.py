@@ -10,10 +10,10 @@ as "no match".
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ..contact_owner import set_owner_override
 from ..errors import RulesError
@@ -22,7 +22,7 @@ from ..ownership import OwnershipPolicy
 from ..plan import Context, Plan
 from ..state import TicketState
 from .actions import Emit, Run
-from .conditions import Condition, evaluate_all
+from .conditions import Condition, evaluate_all, passes
 from .model import Definitions, Facts
 from .scope import OWNER_MARK, OWNER_NAME_MARK, template_scope
 
@@ -31,6 +31,7 @@ OWNER_CHANGED = "owner.changed"
 #: contact to the next free agent).
 OWNER_RELEASED = "owner.released"
 TIMER_PREFIX = "timer:"
+_T = TypeVar("_T")
 
 
 class RuleFailed(RulesError):
@@ -136,15 +137,29 @@ class RuleSet:
         return plan
 
     def matches(self, rule: Rule, facts: Facts) -> tuple[bool, str]:
+        return self._judge(rule, facts, evaluate_all)
+
+    def passes(self, rule: Rule, facts: Facts) -> bool:
+        """``matches(...)[0]``, without wording the reasons (most candidates do not match)."""
+        return self._judge(rule, facts, passes)
+
+    def _judge(
+        self,
+        rule: Rule,
+        facts: Facts,
+        judge: Callable[[tuple[Condition, ...], Facts], _T],
+    ) -> _T:
         try:
-            return evaluate_all(rule.conditions, facts)
+            return judge(rule.conditions, facts)
         except RulesError:
             raise
         except Exception as exc:
             raise RuleFailed([f"{self.source}:{rule.line}: rule {rule.name!r}: {exc}"]) from exc
 
     def _run(self, rule: Rule, facts: Facts, plan: Plan) -> None:
-        ok, why = self.matches(rule, facts)
+        if not self.passes(rule, facts):
+            return
+        ok, why = self.matches(rule, facts)  # the plan notes why the rule fired
         if not ok:
             return
         due = facts.event.at if facts.event.type is EventType.TIMER_FIRED else None

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..escalation import escalation_path, is_escalated
-from .checks import Check, Compiler, flag
+from .checks import Compiler, Tested, flag
 from .model import Definitions, Facts
 from .yamlsrc import Node, Source
 
 
 def bool_condition(what: str, fn: Callable[[Facts], bool]) -> Compiler:
-    def compile_(src: Source, node: Node, defs: Definitions) -> Check | None:
+    def compile_(src: Source, node: Node, defs: Definitions) -> Tested | None:
         wanted = src.boolean(node)
         if wanted is None:
             return None
-        return lambda f: flag(what, wanted, fn(f))
+        return Tested(lambda f: flag(what, wanted, fn(f)), lambda f: fn(f) == wanted)
 
     return compile_
 

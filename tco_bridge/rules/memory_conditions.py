@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from .checks import Check, Compiler
+from .checks import Check, Compiler, Tested
 from .durations import Duration
 from .model import ANCHORS, Definitions, Facts
 from .yamlsrc import Node, Source
 
 
-def timer_set(src: Source, node: Node, defs: Definitions) -> Check | None:
+def timer_set(src: Source, node: Node, defs: Definitions) -> Tested | None:
     names = src.strings(node)
 
     def check(f: Facts) -> tuple[bool, str]:
         missing = [n for n in names if n not in f.state.timers]
         return not missing, f"timer {missing} not set" if missing else f"timers {names} set"
 
-    return check
+    return Tested(check, lambda f: all(n in f.state.timers for n in names))
 
 
 def workload(crosses: bool) -> Compiler:
@@ -39,7 +39,7 @@ def workload(crosses: bool) -> Compiler:
 
 
 def marked(wanted: bool) -> Compiler:
-    def compile_(src: Source, node: Node, defs: Definitions) -> Check | None:
+    def compile_(src: Source, node: Node, defs: Definitions) -> Tested | None:
         names = src.strings(node)
 
         def check(f: Facts) -> tuple[bool, str]:
@@ -49,7 +49,11 @@ def marked(wanted: bool) -> Compiler:
                 return not missing, f"not marked {missing}" if missing else f"marked {names}"
             return not set_, f"marked {set_}" if set_ else f"not marked {names}"
 
-        return check
+        def test(f: Facts) -> bool:
+            marks = f.marks
+            return all((marks.get(n) not in (None, False)) is wanted for n in names)
+
+        return Tested(check, test)
 
     return compile_
 

@@ -9,10 +9,10 @@ context, with the lookups rules need computed at most once.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ..events import ActorKind, EventType, TicketEvent
 from ..ownership import OwnershipPolicy
@@ -21,6 +21,8 @@ from ..state import TicketState, value_at
 from .calendar import BusinessCalendar
 from .durations import Duration
 from .targets import EscalationTargets
+
+_T = TypeVar("_T")
 
 ANY = "*"  # a per-connector table entry that applies to every connector
 
@@ -151,6 +153,13 @@ class Facts:
         #: Marks the matching rules wrote so far in this evaluation.
         self.written: dict[str, Any] = {}
         self._cache: dict[str, Any] = {}
+
+    def once(self, key: str, compute: Callable[[], _T]) -> _T:
+        """A value computed once per evaluation (several rules' conditions ask the same)."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        value: _T = self._cache[key]
+        return value
 
     def mark(self, name: str) -> Any:
         """A mark's latest value, including what earlier actions just wrote."""

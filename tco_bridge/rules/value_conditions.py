@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..events import ActorKind, Status
-from .checks import Check, Compiler, one_of
+from .checks import Check, Compiler, Tested, one_of
 from .model import Definitions, Facts
 from .yamlsrc import Node, Source
 
@@ -13,38 +15,42 @@ STATUSES = tuple(s.value for s in Status)
 AUTHOR_KINDS = tuple(k.value for k in ActorKind)
 
 
-def status(src: Source, node: Node, defs: Definitions) -> Check | None:
-    test = one_of("status", frozenset(src.choices(node, STATUSES, "status")))
-
-    def check(f: Facts) -> tuple[bool, str]:
-        return test(f.state.register("status"))
-
-    return check
+def _value_in(what: str, wanted: frozenset[str], value: Callable[[Facts], object]) -> Tested:
+    """``value(f)`` is one of ``wanted``."""
+    test = one_of(what, wanted)
+    return Tested(lambda f: test(value(f)), lambda f: value(f) in wanted)
 
 
-def priority(src: Source, node: Node, defs: Definitions) -> Check | None:
-    test = one_of("priority", frozenset(src.choices(node, defs.priority_names, "priority")))
-    return lambda f: test(f.priority)
+def status(src: Source, node: Node, defs: Definitions) -> Tested | None:
+    wanted = frozenset(src.choices(node, STATUSES, "status"))
+    return _value_in("status", wanted, lambda f: f.state.register("status"))
 
 
-def group(src: Source, node: Node, defs: Definitions) -> Check | None:
-    test = one_of("group", frozenset(src.choices(node, defs.groups, "group")))
-    return lambda f: test(f.group_alias)
+def priority(src: Source, node: Node, defs: Definitions) -> Tested | None:
+    wanted = frozenset(src.choices(node, defs.priority_names, "priority"))
+    return _value_in("priority", wanted, lambda f: f.priority)
 
 
-def type_(src: Source, node: Node, defs: Definitions) -> Check | None:
-    test = one_of("type", frozenset(s.lower() for s in src.strings(node)))
-
-    def check(f: Facts) -> tuple[bool, str]:
-        raw = f.state.register("type")
-        return test(str(raw).lower() if raw is not None else None)
-
-    return check
+def group(src: Source, node: Node, defs: Definitions) -> Tested | None:
+    return _value_in("group", frozenset(src.choices(node, defs.groups, "group")), _group_of)
 
 
-def author(src: Source, node: Node, defs: Definitions) -> Check | None:
-    test = one_of("author", frozenset(src.choices(node, AUTHOR_KINDS, "author kind")))
-    return lambda f: test(f.actor_kind.value)
+def _group_of(f: Facts) -> str | None:
+    return f.group_alias
+
+
+def type_(src: Source, node: Node, defs: Definitions) -> Tested | None:
+    return _value_in("type", frozenset(s.lower() for s in src.strings(node)), _type_of)
+
+
+def _type_of(f: Facts) -> str | None:
+    raw = f.state.register("type")
+    return str(raw).lower() if raw is not None else None
+
+
+def author(src: Source, node: Node, defs: Definitions) -> Tested | None:
+    wanted = frozenset(src.choices(node, AUTHOR_KINDS, "author kind"))
+    return _value_in("author", wanted, lambda f: f.actor_kind.value)
 
 
 def tags(mode: str) -> Compiler:
