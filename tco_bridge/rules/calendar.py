@@ -24,6 +24,9 @@ from .durations import Duration
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Longest search for business time before giving up (a calendar with no hours at all).
 MAX_DAYS = 3660
+#: Deadlines kept per calendar (a plain bound: the cache starts over when full).
+ADD_CACHE_SIZE = 8192
+LABEL = "%a %Y-%m-%d %H:%M %Z"
 
 Interval = tuple[datetime, datetime]
 Hours = tuple[tuple[time, time | None], ...]  # None as end: 24:00
@@ -55,6 +58,10 @@ class BusinessCalendar:
             holidays_pkg.country_holidays(country, subdiv=subdivision) if country else None
         )
         self._day_cache: dict[date, tuple[Interval, ...]] = {}
+        #: ``add`` results by (start, duration): the rules ask for the same deadlines again
+        #: (several timers from one anchor, each re-arm of a cadence).
+        self._add_cache: dict[tuple[datetime, Duration], datetime] = {}
+        self._label_cache: dict[datetime, str] = {}
         if not any(self.hours):
             raise ValueError(f"calendar {name!r} has no business hours on any weekday")
 
@@ -88,14 +95,32 @@ class BusinessCalendar:
         instant = instant.astimezone(UTC)
         return any(s <= instant < e for s, e in self.intervals(self.local_date(instant)))
 
+    def label(self, instant: datetime) -> str:
+        """``instant`` on this calendar's wall clock, as deadline explanations show it."""
+        text = self._label_cache.get(instant)
+        if text is None:
+            if len(self._label_cache) >= ADD_CACHE_SIZE:
+                self._label_cache.clear()
+            text = self._label_cache[instant] = instant.astimezone(self.tz).strftime(LABEL)
+        return text
+
     # --- arithmetic ---------------------------------------------------------------------
     def add(self, start: datetime, duration: Duration) -> datetime:
         """``start`` plus ``duration``: elapsed, business seconds or business days."""
         if not duration.business:
             return start.astimezone(UTC) + timedelta(seconds=duration.seconds)
+        key = (start, duration)
+        cached = self._add_cache.get(key)
+        if cached is not None:
+            return cached
         if duration.days:
-            return self.add_business_days(start, duration.days)
-        return self.add_business_seconds(start, duration.seconds)
+            due = self.add_business_days(start, duration.days)
+        else:
+            due = self.add_business_seconds(start, duration.seconds)
+        if len(self._add_cache) >= ADD_CACHE_SIZE:
+            self._add_cache.clear()
+        self._add_cache[key] = due
+        return due
 
     def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
         cur = start.astimezone(UTC)
@@ -206,3 +231,8 @@ def _clock(text: str) -> tuple[time | None, int]:
     if h > 23 or m > 59:
         raise ValueError(f"bad time {text.strip()!r} (expected HH:MM)")
     return time(h, m), h * 60 + m
+
+
+def wall_clock(at: datetime, calendar: BusinessCalendar | None) -> str:
+    """A moment in the calendar's time zone (UTC without one), for deadline explanations."""
+    return calendar.label(at) if calendar is not None else at.astimezone(UTC).strftime(LABEL)

@@ -10,10 +10,11 @@ a new value, so a passed ETA nudges once per value.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..escalation import Segment, escalation_path, is_escalated
+from .calendar import wall_clock
 from .targets import (
     ETA_MARK,
     ETA_PASSED,
@@ -30,7 +31,6 @@ from .targets import (
 from .yamlsrc import Node, Source
 
 if TYPE_CHECKING:
-    from .calendar import BusinessCalendar
     from .emit import Emit, Library, Run
     from .model import Facts
 
@@ -41,10 +41,6 @@ def current_segment(f: Facts) -> Segment | None:
         return None
     path = escalation_path(f.state, f.policy)
     return path[-1] if path and path[-1].left_at is None else None
-
-
-def _local(at: datetime, calendar: BusinessCalendar | None) -> str:
-    return at.astimezone(calendar.tz if calendar else UTC).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
 def compile_arm_targets(src: Source, node: Node, lib: Library) -> Run | None:
@@ -83,14 +79,14 @@ def _arm(f: Facts, emit: Emit) -> None:
             continue
         due = due_after(calendar, seg.entered_at, target)
         how = (
-            f"entered {f.group_alias} {_local(seg.entered_at, calendar)} + {target.text} "
+            f"entered {f.group_alias} {wall_clock(seg.entered_at, calendar)} + {target.text} "
             f"({kind} target, {f.priority or 'no priority'}"
             f"{', ' + calendar.name + ' hours' if calendar and target.business else ''})"
         )
         warn_at = warn_before(calendar, seg.entered_at, due, share)
         for name, at, note in (
-            (warn, warn_at, f"{how}, warning at {share:.0%} = {_local(warn_at, calendar)}"),
-            (due_name, due, f"{how} = {_local(due, calendar)}"),
+            (warn, warn_at, f"{how}, warning at {share:.0%} = {wall_clock(warn_at, calendar)}"),
+            (due_name, due, f"{how} = {wall_clock(due, calendar)}"),
         ):
             if fresh or name in pending:
                 plan.timers_cleared.discard(name)

@@ -5,10 +5,10 @@ with the "how" note that explains its deadline, and ``clear_timer``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ..events import EventType
-from .calendar import BusinessCalendar
+from .calendar import wall_clock
 from .durations import Duration
 from .emit import Emit, Library, Run
 from .model import ANCHORS, Definitions, DurationSpec, Facts, PerPriority
@@ -85,16 +85,16 @@ def set_timer(src: Source, node: Node, lib: Library) -> Run | None:
             return due
 
         due = due_from(start)
-        how = f"{anchor} {_local(start, calendar)} + {duration.text}"
+        how = f"{anchor} {wall_clock(start, calendar)} + {duration.text}"
         if duration.business and calendar is not None:
             how += f" of business time ({calendar_name or defs.default_calendar} hours)"
         if before is not None:
             how += f" - {_pick(before, f).text}"
-        how += f" = {_local(due, calendar)}"
+        how += f" = {wall_clock(due, calendar)}"
         if due <= f.now:
             late = _late_due(f, name, due, due_from)
             if late != due:
-                how += f", already past: due {_local(late, calendar)}"
+                how += f", already past: due {wall_clock(late, calendar)}"
             due = late
         emit.plan.timers_cleared.discard(name)
         emit.plan.timers_set[name] = due
@@ -119,11 +119,6 @@ def _late_due(
     if f.event.type is EventType.TIMER_FIRED or f.state.timers_fired.get(name):
         return due_from(f.now)
     return due
-
-
-def _local(at: datetime, calendar: BusinessCalendar | None) -> str:
-    """A moment in the calendar's time zone (UTC without one), for deadline explanations."""
-    return at.astimezone(calendar.tz if calendar else UTC).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
 def _durations(spec: DurationSpec | None) -> list[Duration]:
