@@ -23,6 +23,8 @@ class Tested:
 
     check: Check
     test: Test
+    #: For a value-set condition: the values it accepts (see ``value_conditions.NARROWING``).
+    wanted: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,7 @@ class Condition:
     name: str
     check: Check
     test: Test
+    wanted: frozenset[str] | None = None
 
     def __call__(self, facts: Facts) -> tuple[bool, str]:
         return self.check(facts)
@@ -37,7 +40,7 @@ class Condition:
     @classmethod
     def of(cls, name: str, compiled: Check | Tested) -> Condition:
         if isinstance(compiled, Tested):
-            return cls(name, compiled.check, compiled.test)
+            return cls(name, compiled.check, compiled.test, compiled.wanted)
         check = compiled
         return cls(name, check, lambda f: check(f)[0])
 

@@ -25,6 +25,7 @@ from .actions import Emit, Run
 from .conditions import Condition, evaluate_all, passes
 from .model import Definitions, Facts
 from .scope import OWNER_MARK, OWNER_NAME_MARK, template_scope
+from .value_conditions import NARROWING
 
 OWNER_CHANGED = "owner.changed"
 #: The announced owner is gone and nobody replaced them (model ``none``: a reopen gives the
@@ -32,6 +33,20 @@ OWNER_CHANGED = "owner.changed"
 OWNER_RELEASED = "owner.released"
 TIMER_PREFIX = "timer:"
 _T = TypeVar("_T")
+
+
+#: Candidate lists kept per (trigger, owner news, status, author) (cleared when full).
+NARROWED_SIZE = 4096
+
+
+def _admits(rule: Rule, values: dict[str, object]) -> bool:
+    """False when one of the rule's opening value-set conditions excludes ``values``."""
+    for condition in rule.conditions:
+        if condition.wanted is None or condition.name not in values:
+            return True
+        if values[condition.name] not in condition.wanted:
+            return False
+    return True
 
 
 class RuleFailed(RulesError):
@@ -78,6 +93,7 @@ class RuleSet:
                 for trigger in sorted(rule.triggers):
                     by_trigger.setdefault(trigger, []).append(rule)
         self._by_trigger = {k: tuple(v) for k, v in by_trigger.items()}
+        self._narrowed: dict[tuple[object, ...], tuple[Rule, ...]] = {}
 
     @property
     def ownership(self) -> OwnershipPolicy:
@@ -90,13 +106,28 @@ class RuleSet:
         return Facts(state, trigger, now, context, self.defs, self._ownership, name)
 
     def candidates(self, facts: Facts) -> tuple[Rule, ...]:
-        """Enabled rules listening to this trigger (plus ``owner.changed`` when it applies)."""
-        rules = self._by_trigger.get(facts.trigger, ())
+        """Enabled rules listening to this trigger (plus ``owner.changed`` when it applies),
+        less those whose opening status or author condition already rules them out: the same
+        rules would fail that condition first, so nothing else about them is asked."""
+        implied = (self.owner_changed(facts), self.owner_released(facts))
+        values = {name: value(facts) for name, value in NARROWING.items()}
+        key = (facts.trigger, *implied, *values.values())
+        found = self._narrowed.get(key)
+        if found is None:
+            listening = self.listening(facts.trigger, *implied)
+            found = tuple(rule for rule in listening if _admits(rule, values))
+            if len(self._narrowed) >= NARROWED_SIZE:
+                self._narrowed.clear()
+            self._narrowed[key] = found
+        return found
+
+    def listening(self, trigger: str, changed: bool, released: bool) -> tuple[Rule, ...]:
+        rules = self._by_trigger.get(trigger, ())
         for implied, applies in (
-            (OWNER_CHANGED, self.owner_changed),
-            (OWNER_RELEASED, self.owner_released),
+            (OWNER_CHANGED, changed),
+            (OWNER_RELEASED, released),
         ):
-            if applies(facts):
+            if applies:
                 extra = [r for r in self._by_trigger.get(implied, ()) if r not in rules]
                 rules = (*rules, *extra)
         return rules

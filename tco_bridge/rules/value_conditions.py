@@ -18,12 +18,12 @@ AUTHOR_KINDS = tuple(k.value for k in ActorKind)
 def _value_in(what: str, wanted: frozenset[str], value: Callable[[Facts], object]) -> Tested:
     """``value(f)`` is one of ``wanted``."""
     test = one_of(what, wanted)
-    return Tested(lambda f: test(value(f)), lambda f: value(f) in wanted)
+    return Tested(lambda f: test(value(f)), lambda f: value(f) in wanted, wanted)
 
 
 def status(src: Source, node: Node, defs: Definitions) -> Tested | None:
     wanted = frozenset(src.choices(node, STATUSES, "status"))
-    return _value_in("status", wanted, lambda f: f.state.register("status"))
+    return _value_in("status", wanted, _status_of)
 
 
 def priority(src: Source, node: Node, defs: Definitions) -> Tested | None:
@@ -50,7 +50,20 @@ def _type_of(f: Facts) -> str | None:
 
 def author(src: Source, node: Node, defs: Definitions) -> Tested | None:
     wanted = frozenset(src.choices(node, AUTHOR_KINDS, "author kind"))
-    return _value_in("author", wanted, lambda f: f.actor_kind.value)
+    return _value_in("author", wanted, _author_of)
+
+
+def _status_of(f: Facts) -> object:
+    return f.state.register("status")
+
+
+def _author_of(f: Facts) -> object:
+    return f.actor_kind.value
+
+
+#: Conditions whose value the engine reads once per evaluation to narrow the candidate rules:
+#: a rule that opens with such a condition excluding the value cannot match.
+NARROWING: dict[str, Callable[[Facts], object]] = {"status": _status_of, "author": _author_of}
 
 
 def tags(mode: str) -> Compiler:

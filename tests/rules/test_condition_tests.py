@@ -3,8 +3,8 @@
 
 Random ticket lives (seeded) run through the default rules; at every evaluation every
 condition of every rule is asked both ways, and each rule's fast verdict is compared with
-``matches``. The plans must not depend on the path either: evaluation's notes carry the same
-reasons explain gives.
+``matches``. The candidates narrowed by status and author must keep every rule that matches,
+and evaluation's plan notes must carry the same reasons explain gives.
 """
 
 from __future__ import annotations
@@ -44,13 +44,19 @@ class Both:
         self, state: TicketState, trigger: TicketEvent, now: datetime, context: Context
     ) -> Plan:
         facts = self.rules.facts(state, trigger, now, context)
+        candidates = self.rules.candidates(facts)
+        listening = self.rules.listening(
+            facts.trigger, self.rules.owner_changed(facts), self.rules.owner_released(facts)
+        )
         for rule in self.rules.rules:
             for condition in rule.conditions:
                 assert condition.test(facts) == condition.check(facts)[0], (rule.name, condition)
                 self.compared += 1
             ok, why = self.rules.matches(rule, facts)
             assert self.rules.passes(rule, facts) == ok, rule.name
-            if ok and rule in self.rules.candidates(facts):
+            if ok and rule in listening:
+                # narrowing the candidates by status and author never drops a match
+                assert rule in candidates, rule.name
                 self.matched_notes.append(f"{rule.name}: {why}")
         plan = self.rules.evaluate(state, trigger, now, context)
         for note in plan.notes:
