@@ -35,6 +35,8 @@ TIMER_PREFIX = "timer:"
 _T = TypeVar("_T")
 
 
+#: Actions that read the plan of their own rule (see ``target_actions``).
+OWN_PLAN = frozenset({"arm_targets"})
 #: Candidate lists kept per (trigger, owner news, status, author) (cleared when full).
 NARROWED_SIZE = 4096
 
@@ -94,6 +96,11 @@ class RuleSet:
                     by_trigger.setdefault(trigger, []).append(rule)
         self._by_trigger = {k: tuple(v) for k, v in by_trigger.items()}
         self._narrowed: dict[tuple[object, ...], tuple[Rule, ...]] = {}
+        #: Rules whose actions read what their own rule planned so far (``arm_targets``):
+        #: they get a plan of their own, merged after; the others write into the shared one.
+        self._own_plan = frozenset(
+            rule.name for rule in self.rules if any(n in OWN_PLAN for n, _ in rule.actions)
+        )
 
     @property
     def ownership(self) -> OwnershipPolicy:
@@ -194,7 +201,11 @@ class RuleSet:
         if not ok:
             return
         due = facts.event.at if facts.event.type is EventType.TIMER_FIRED else None
-        emit = Emit(rule.name, facts.event.key, facts, self.scope, due=due)
+        own = rule.name in self._own_plan
+        # Writing into the shared plan equals merging a rule's own plan into it: actions,
+        # marks, notes and the owner change in order, a timer set or cleared last wins, and
+        # ``evaluate`` drops a cleared timer that a rule set again.
+        emit = Emit(rule.name, facts.event.key, facts, self.scope, Plan() if own else plan, due=due)
         try:
             for _, run in rule.actions:
                 run(facts, emit)
@@ -202,7 +213,8 @@ class RuleSet:
             raise
         except Exception as exc:
             raise RuleFailed([f"{self.source}:{rule.line}: rule {rule.name!r}: {exc}"]) from exc
-        plan.extend(emit.plan)
+        if own:
+            plan.extend(emit.plan)
         plan.notes.append(f"{rule.name}: {why}")
 
     def scope(self, emit: Emit, due: datetime | None, names: frozenset[str]) -> dict[str, Any]:

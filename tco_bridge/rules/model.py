@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ..events import ActorKind, EventType, TicketEvent
+from ..events import Actor, ActorKind, EventType, TicketEvent
 from ..ownership import OwnershipPolicy
 from ..plan import Away, Context
 from ..state import TicketState, value_at
@@ -128,6 +128,8 @@ class Facts:
         "policy",
         "marks",
         "trigger",
+        "actor",
+        "actor_kind",
         "_cache",
     )
 
@@ -153,6 +155,11 @@ class Facts:
         #: Marks the matching rules wrote so far in this evaluation.
         self.written: dict[str, Any] = {}
         self._cache: dict[str, Any] = {}
+        #: Who acted: the comment's author, else the event's actor (many conditions ask).
+        comment = event.comment
+        actor = comment.author if comment is not None and comment.author else event.actor
+        self.actor: Actor | None = actor
+        self.actor_kind: ActorKind = actor.kind if actor is not None else ActorKind.UNKNOWN
 
     def once(self, key: str, compute: Callable[[], _T]) -> _T:
         """A value computed once per evaluation (several rules' conditions ask the same)."""
@@ -184,18 +191,6 @@ class Facts:
     @property
     def owner_id(self) -> str | None:
         return self.state.owner.id if self.state.owner else None
-
-    @property
-    def actor(self) -> Any:
-        event = self.event
-        if event.comment is not None and event.comment.author is not None:
-            return event.comment.author
-        return event.actor
-
-    @property
-    def actor_kind(self) -> ActorKind:
-        actor = self.actor
-        return actor.kind if actor is not None else ActorKind.UNKNOWN
 
     @property
     def agent(self) -> str | None:

@@ -4,7 +4,8 @@
 Random ticket lives (seeded) run through the default rules; at every evaluation every
 condition of every rule is asked both ways, and each rule's fast verdict is compared with
 ``matches``. The candidates narrowed by status and author must keep every rule that matches,
-and evaluation's plan notes must carry the same reasons explain gives.
+evaluation's plan notes must carry the same reasons explain gives, and rules writing into one
+shared plan must give the plan that merging each rule's own plan gives.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class Both:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         self.ownership = rules.ownership
+        self.merged = RuleSet(rules.ownership, rules.defs, rules.rules, source=rules.source)
+        self.merged._own_plan = frozenset(rule.name for rule in rules.rules)
         self.compared = 0
         self.matched_notes: list[str] = []
 
@@ -59,6 +62,8 @@ class Both:
                 assert rule in candidates, rule.name
                 self.matched_notes.append(f"{rule.name}: {why}")
         plan = self.rules.evaluate(state, trigger, now, context)
+        # every rule writing into the shared plan equals each rule planning alone, merged
+        assert plan == self.merged.evaluate(state, trigger, now, context)
         for note in plan.notes:
             assert note in self.matched_notes, note
         return plan
