@@ -27,7 +27,8 @@ from worker_proc import POLICY
 from worker_throughput import SHARDS, story
 
 from tco_bridge import keys
-from tco_bridge.events import TicketEvent, dump_event
+from tco_bridge.event_codec import dump_event
+from tco_bridge.events import TicketEvent
 from tco_bridge.pipeline import process
 from tco_bridge.plan import Context, OwnershipOnly
 from tco_bridge.queueing import EventQueue

@@ -23,16 +23,8 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from tco_bridge import keys
-from tco_bridge.events import (
-    Actor,
-    ActorKind,
-    Comment,
-    EventType,
-    Snapshot,
-    Status,
-    TicketEvent,
-    dump_event,
-)
+from tco_bridge.event_codec import dump_event
+from tco_bridge.events import Actor, ActorKind, Comment, EventType, Snapshot, Status, TicketEvent
 from tco_bridge.queueing import EventQueue
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)

@@ -52,16 +52,8 @@ from rq.serializers import JSONSerializer
 from connectors.jira import JiraConnector
 from connectors.zendesk import WRITE_LIMITS
 from tco_bridge import failed, keys
-from tco_bridge.events import (
-    Actor,
-    ActorKind,
-    Comment,
-    EventType,
-    Snapshot,
-    Status,
-    TicketEvent,
-    dump_event,
-)
+from tco_bridge.event_codec import dump_event
+from tco_bridge.events import Actor, ActorKind, Comment, EventType, Snapshot, Status, TicketEvent
 from tco_bridge.queueing import EventQueue
 from tco_bridge.writeback import CLAIMED
 

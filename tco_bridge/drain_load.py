@@ -11,7 +11,8 @@ from typing import Any
 import redis
 
 from . import jsonbody, keys, ticket_store
-from .events import EventType, TicketEvent, load_event
+from .event_codec import load_event
+from .events import EventType, TicketEvent
 from .handover import AwayRecord
 from .keys import text
 from .plan import Context, Plan

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from . import keys
-from .events import EventType, TicketEvent, dump_event
+from .event_codec import dump_event
+from .events import EventType, TicketEvent
 from .keys import text
 from .plan import Away
 from .recording import record_presence

@@ -17,7 +17,8 @@ from typing import Any
 
 from .connector import Connector, check_signature
 from .errors import DeliveryError, UnreadableDelivery, UnsupportedMediaType
-from .events import TicketEvent, dump_event
+from .event_codec import dump_event
+from .events import TicketEvent
 from .queueing import EventQueue
 from .recording import append_line
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .connector import TicketRecord
-from .events import EventType, TicketEvent, dump_event
+from .event_codec import dump_event
+from .events import EventType, TicketEvent
 from .runtime import Runtime, current
 from .state import SNAPSHOT_FIELD, TicketState
 from .ticket_store import iter_states, load

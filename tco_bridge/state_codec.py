@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from . import jsonbody
-from .events import dump_event, load_event, utc
+from .event_codec import dump_event, load_event
+from .events import utc
 from .history import Entry, History, Order
 from .ownership import OwnerTrigger
 from .plan import OwnerChange

@@ -11,7 +11,8 @@ from typing import Any
 import click
 
 from ..errors import TcoError
-from ..events import TicketEvent, load_event
+from ..event_codec import load_event
+from ..events import TicketEvent
 from ..rules.engine import RuleSet
 from ..rules.explain import explain, format_verdicts
 from ..simulate import delivery_events, read_recording

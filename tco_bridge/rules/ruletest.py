@@ -23,7 +23,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from ..errors import RulesError, TcoError
-from ..events import EventType, load_event, utc
+from ..event_codec import load_event
+from ..events import EventType, utc
 from ..simulate import Entry, Simulator, delivery_events
 from .loader import load_rules
 

@@ -11,7 +11,8 @@ import responses
 
 from ..connector import Connector, Delivery, available, build, load_class, lower_headers
 from ..errors import SignatureError, UnreadableDelivery
-from ..events import ActorKind, dump_event, load_event
+from ..event_codec import dump_event, load_event
+from ..events import ActorKind
 from . import recorded
 from .cases import NOW, FixtureFile, Sample
 from .harness import Harness

@@ -18,17 +18,8 @@ from connectors.zendesk.formats import parse_timestamp
 from connectors.zendesk.settings import ArticleTarget
 from tco_bridge.connector import Delivery, check_signature, lower_headers
 from tco_bridge.errors import ConfigError, SignatureError, UnreadableDelivery
-from tco_bridge.events import (
-    Actor,
-    ActorKind,
-    Comment,
-    EventType,
-    Snapshot,
-    Status,
-    TicketEvent,
-    dump_event,
-    load_event,
-)
+from tco_bridge.event_codec import dump_event, load_event
+from tco_bridge.events import Actor, ActorKind, Comment, EventType, Snapshot, Status, TicketEvent
 
 SECRET = "s3cr3t-webhook-key"
 STATIC_TEST_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="

@@ -9,7 +9,7 @@ import pytest
 from marshmallow import ValidationError
 
 from tco_bridge.connector import build
-from tco_bridge.events import _read_event, dump_event, load_event, schema_dump, schema_load
+from tco_bridge.event_codec import _read_event, dump_event, load_event, schema_dump, schema_load
 
 FIXTURES = sorted(
     p

@@ -11,7 +11,8 @@ from rq import SimpleWorker
 
 from tco_bridge import keys, worker
 from tco_bridge.clock import Clock
-from tco_bridge.events import Actor, ActorKind, Comment, EventType, TicketEvent, dump_event
+from tco_bridge.event_codec import dump_event
+from tco_bridge.events import Actor, ActorKind, Comment, EventType, TicketEvent
 from tco_bridge.ownership import OwnershipPolicy
 from tco_bridge.plan import OwnershipOnly
 from tco_bridge.rules_source import RulesSource

@@ -18,7 +18,8 @@ from rq import SimpleWorker
 from tco_bridge import keys
 from tco_bridge.actions import Action
 from tco_bridge.clock import Clock
-from tco_bridge.events import TicketEvent, dump_event
+from tco_bridge.event_codec import dump_event
+from tco_bridge.events import TicketEvent
 from tco_bridge.rules import load_rules
 from tco_bridge.state import TicketState
 from tco_bridge.state_codec import decode

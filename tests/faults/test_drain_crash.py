@@ -23,7 +23,8 @@ from order_kit import ALICE, T0, comment, created
 
 from tco_bridge import keys, telemetry
 from tco_bridge.config import Settings
-from tco_bridge.events import TicketEvent, dump_event
+from tco_bridge.event_codec import dump_event
+from tco_bridge.events import TicketEvent
 from tco_bridge.runtime import Runtime
 from tco_bridge.state_codec import decode
 

@@ -13,7 +13,8 @@ from rules_kit import ALICE, CAROL, DEFAULT_RULES, T0
 
 from tco_bridge.cli.rules import rules_group
 from tco_bridge.errors import RulesError
-from tco_bridge.events import Comment, EventType, Status, TicketEvent, dump_event
+from tco_bridge.event_codec import dump_event
+from tco_bridge.events import Comment, EventType, Status, TicketEvent
 from tco_bridge.rules.explain import explain
 from tco_bridge.rules.reload import RulesHolder
 from tco_bridge.state import apply_all, new_state
