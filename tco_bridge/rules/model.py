@@ -242,12 +242,10 @@ class Facts:
 
     @property
     def lead(self) -> str | None:
-        """The lead of the owner's front-line team, else of the current group, else the
-        front-line lead."""
+        """The lead of the owner's front-line team, else the front-line lead: the owner answers
+        to them, never to the lead of the escalation group the ticket sits in."""
         defs, connector = self.defs, self.connector
-        team = self.owner_team
-        lead = defs.lead_of(defs.group_alias(connector, team), connector)
-        lead = lead or defs.lead_of(defs.group_alias(connector, self.state.group), connector)
+        lead = defs.lead_of(defs.group_alias(connector, self.owner_team), connector)
         return lead or self.frontline_lead
 
     @property
