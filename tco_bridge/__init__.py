@@ -4,9 +4,10 @@ Where things live, following one event from the ticket tool and back (docs/archi
 walks one delivery through them, step by step; ``make lint`` checks the layering):
 
 * the pure core, plain functions of data and time:
-  ``events`` (canonical events), ``event_codec`` (their JSON wire format), ``ownership`` (policy), ``state`` (per-ticket
-  state and ``apply``), ``plan`` (what rules return), ``rules/`` (the YAML rule engine: loading
-  by section, conditions, actions by concept, evaluation; its docstring maps the modules),
+  ``events`` (canonical events), ``event_codec`` (their JSON wire format), ``ownership``
+  (policy), ``state`` (per-ticket state and ``apply``), ``plan`` (what rules return),
+  ``rules/`` (the YAML rule engine: loading by section, conditions, actions by concept,
+  evaluation; its docstring maps the modules),
   ``pipeline`` (one event in: new state and a plan out), ``history`` (a ticket's events in
   the tool's order; late ones evaluated at their place), ``touches`` (what counts as one agent
   touch), ``actions`` (write-backs as data),
