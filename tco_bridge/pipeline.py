@@ -13,9 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from .actions import Action, ActionKind, action_id
+from .contact_owner import keep_owner, set_owner_override
 from .events import Actor, ActorKind, EventType, TicketEvent
 from .plan import Context, Plan, Rulebook
-from .state import TicketState, apply, evolve, keep_owner, set_owner_override
+from .state import TicketState, evolve
+from .ticket_apply import apply
 
 OWNER_MIRROR_RULE = "owner-mirror"
 

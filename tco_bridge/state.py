@@ -1,6 +1,9 @@
-"""Per-ticket ownership state and the pure ``apply(state, event, policy)`` that updates it.
+"""Per-ticket ownership state: the data and its history primitives.
 
-Deliveries arrive twice and out of order, so ``apply`` is built to be order-insensitive:
+The operations on it live beside it, by concept: ``ticket_apply`` (the pure
+``apply(state, event, policy)``), ``contact_owner`` (who owns the contact) and ``escalation``
+(the path through the groups). Deliveries arrive twice and out of order, so ``apply`` is built
+to be order-insensitive:
 
 * every event carries a ``key`` naming the happening; a key already seen is a no-op;
 * scalar fields (status, priority, tags, ...) are last-writer-wins registers ordered by the
@@ -10,17 +13,16 @@ Deliveries arrive twice and out of order, so ``apply`` is built to be order-inse
   arrival order.
 
 Applying the same set of events in any order therefore gives the same state (see
-``tests/test_state.py``). Nothing here does I/O or reads the clock.
+``tests/core/test_state.py``). Nothing here does I/O or reads the clock.
 """
 
 from __future__ import annotations
 
 import bisect
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .events import Status
 from .ownership import OwnerTrigger
@@ -240,34 +242,3 @@ def value_before(history: tuple[Change, ...], at: datetime) -> Any:
             break
         value = change.value
     return value
-
-
-# The operations on a state live beside it, by concept (``ticket_apply``, ``contact_owner``,
-# ``escalation``); they stay importable from here, loaded on first use (they import this module).
-_MOVED = {
-    "apply": "ticket_apply",
-    "apply_all": "ticket_apply",
-    "derive_owner": "contact_owner",
-    "keep_owner": "contact_owner",
-    "set_owner_override": "contact_owner",
-    "Segment": "escalation",
-    "escalation_path": "escalation",
-    "is_escalated": "escalation",
-}
-
-if TYPE_CHECKING:
-    from .contact_owner import derive_owner as derive_owner
-    from .contact_owner import keep_owner as keep_owner
-    from .contact_owner import set_owner_override as set_owner_override
-    from .escalation import Segment as Segment
-    from .escalation import escalation_path as escalation_path
-    from .escalation import is_escalated as is_escalated
-    from .ticket_apply import apply as apply
-    from .ticket_apply import apply_all as apply_all
-
-
-def __getattr__(name: str) -> Any:
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{module}", __package__), name)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .escalation import Segment
+from .escalation import Segment, escalation_path, is_escalated
 from .ownership import OwnershipPolicy
 from .plan import Rulebook
 from .rules.engine import RuleSet
 from .rules.model import Definitions
 from .rules.targets import Outcome, stays
-from .state import TicketState, escalation_path, is_escalated
+from .state import TicketState
 
 
 def _t(dt: datetime | None) -> str | None:

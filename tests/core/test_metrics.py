@@ -10,7 +10,8 @@ from test_state import ANNA, CUSTOMER, POLICY, T0, created, escalation, ev, repl
 
 from tco_bridge.events import EventType
 from tco_bridge.metrics import ownership_metrics
-from tco_bridge.state import apply_all, new_state
+from tco_bridge.state import new_state
+from tco_bridge.ticket_apply import apply_all
 from tco_bridge.web import create_app
 
 

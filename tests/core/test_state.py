@@ -7,18 +7,13 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from tco_bridge.contact_owner import keep_owner, set_owner_override
+from tco_bridge.escalation import escalation_path, is_escalated
 from tco_bridge.events import Actor, ActorKind, Comment, EventType, Snapshot, Status, TicketEvent
 from tco_bridge.ownership import Model, OwnershipPolicy, OwnerTrigger
-from tco_bridge.state import (
-    apply,
-    apply_all,
-    escalation_path,
-    is_escalated,
-    keep_owner,
-    new_state,
-    set_owner_override,
-)
+from tco_bridge.state import new_state
 from tco_bridge.state_codec import decode, encode
+from tco_bridge.ticket_apply import apply, apply_all
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 POLICY = OwnershipPolicy(frontline_groups=frozenset({"service-desk"}))

@@ -12,10 +12,12 @@ import payloads as p
 
 from connectors.jira import JiraConnector, JiraSettings
 from connectors.zendesk import ZendeskConnector
+from tco_bridge.escalation import escalation_path
 from tco_bridge.events import TicketEvent
 from tco_bridge.metrics import escalation_seconds, ownership_metrics
 from tco_bridge.ownership import OwnershipPolicy
-from tco_bridge.state import TicketState, apply_all, escalation_path, new_state
+from tco_bridge.state import TicketState, new_state
+from tco_bridge.ticket_apply import apply_all
 from tco_bridge.touches import touch_key
 
 JIRA = JiraConnector(JiraSettings(group_field=p.TEAM_FIELD))

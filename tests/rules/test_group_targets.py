@@ -13,8 +13,9 @@ from tco_bridge.events import EventType, Status, TicketEvent
 from tco_bridge.plan import Plan
 from tco_bridge.rules import RuleSet
 from tco_bridge.rules.targets import Stay, parse_eta, stays, warn_before
-from tco_bridge.state import apply_all, new_state
+from tco_bridge.state import new_state
 from tco_bridge.team_metrics import targets_by_group
+from tco_bridge.ticket_apply import apply_all
 from tco_bridge.watch import escalation_watch
 
 

@@ -17,7 +17,8 @@ from tco_bridge.event_codec import dump_event
 from tco_bridge.events import Comment, EventType, Status, TicketEvent
 from tco_bridge.rules.explain import explain
 from tco_bridge.rules.reload import RulesHolder
-from tco_bridge.state import apply_all, new_state
+from tco_bridge.state import new_state
+from tco_bridge.ticket_apply import apply_all
 
 GOOD = "rules:\n  - {name: a, on: ticket.created, do: [{add_label: x}]}\n"
 BAD = "rules:\n  - {name: a, on: ticket.created, do: [{add_labl: x}]}\n"

@@ -18,7 +18,8 @@ from tco_bridge.connector import Connector, lower_headers
 from tco_bridge.errors import PermanentApiError
 from tco_bridge.events import ActorKind, EventType, Status, TicketEvent
 from tco_bridge.ownership import OwnershipPolicy
-from tco_bridge.state import apply_all, new_state
+from tco_bridge.state import new_state
+from tco_bridge.ticket_apply import apply_all
 
 SECRET = "s3cret"
 START = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
