@@ -5,11 +5,14 @@ walks one delivery through them, step by step; ``make lint`` checks the layering
 
 * the pure core, plain functions of data and time:
   ``events`` (canonical events), ``event_codec`` (their JSON wire format), ``ownership``
-  (policy), ``state`` (per-ticket state and ``apply``), ``plan`` (what rules return),
+  (policy), ``state`` (per-ticket state), ``ticket_apply`` (``apply``: one event folded into
+  it), ``contact_owner`` (the owner, derived from the candidates), ``escalation`` (the stays
+  with escalation groups), ``plan`` (what rules return),
   ``rules/`` (the YAML rule engine: loading by section, conditions, actions by concept,
   evaluation; its docstring maps the modules),
   ``pipeline`` (one event in: new state and a plan out), ``history`` (a ticket's events in
-  the tool's order; late ones evaluated at their place), ``touches`` (what counts as one agent
+  the tool's order; late ones evaluated at their place), ``settle`` (the settle window: which
+  tickets' events a drain evaluates now), ``touches`` (what counts as one agent
   touch), ``actions`` (write-backs as data),
   ``metrics``, ``team_metrics``, ``watch`` and ``views`` (read models), ``timeline`` (a
   ticket's explained history), ``simulate`` (the core on a virtual clock) and ``recording``
@@ -17,7 +20,8 @@ walks one delivery through them, step by step; ``make lint`` checks the layering
 * the edges: ``web/`` (Flask: webhooks, read and agents APIs, health, /metrics, ``signin``
   and the ``console/`` pages), ``receiver`` (verify, parse, dedupe, queue), ``jsonbody``
   (fast JSON bodies), ``queueing`` (one Redis round trip per delivery), ``worker`` (drain
-  jobs), ``state_codec`` (state as JSON), ``timers`` and ``clock``, ``lease`` (job leases, the one
+  jobs), ``drain_load`` and ``drain_stage`` (what a drain batch reads, and stages in its
+  commit), ``state_codec`` (state as JSON), ``timers`` and ``clock``, ``lease`` (job leases, the one
   lock), ``recovery`` (abandoned jobs, due retries), ``outage`` (riding through a Redis outage),
   ``outbox`` (decided write-backs onto RQ), ``writeback`` (the write-back job),
   ``reschedule`` (a job that retries later or parks), ``shadow`` (shadow mode's record),

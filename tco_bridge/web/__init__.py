@@ -1,5 +1,8 @@
-"""The Flask app: webhook receiver, read API, health checks and the console, one blueprint
-each."""
+"""The Flask app, one blueprint per job: ``webhooks`` (the receiver, with its WSGI fast path),
+``api`` (the read API) and ``agents`` (away and back), both behind ``auth`` (a bearer token, or
+loopback only), ``health`` (``/healthz``, ``/readyz``), ``scrape`` (``/metrics`` for
+Prometheus), ``signin`` (console users' sessions and roles) and ``console/`` (the pages);
+``context`` gives a request the process's runtime."""
 
 from __future__ import annotations
 
