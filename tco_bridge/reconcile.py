@@ -93,12 +93,14 @@ def reconcile(rt: Runtime, connector: str, now: datetime) -> Report:
 
 
 def _restore_timers(rt: Runtime, timers: TimerStore, state: TicketState) -> int:
+    """Put the ticket's timers back in the timer set; returns how many were missing there
+    (ZADD counts only the members it added), so a healthy ticket reports none restored."""
     if not state.timers:
         return 0
     pipe = rt.redis.pipeline(transaction=False)
     timers.stage(pipe, state.connector, state.ticket, dict(state.timers), [])
-    pipe.execute()
-    return len(state.timers)
+    added = pipe.execute()[0]
+    return int(added)
 
 
 def _open_here_not_there(rt: Runtime, connector: str, listed: set[str]) -> list[str]:

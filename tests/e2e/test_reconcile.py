@@ -100,7 +100,9 @@ def test_reconcile_restores_lost_timers_and_reports_vanished_tickets(make_runtim
             rt.redis.get(keys.ticket("jira", "SD-43")).replace(b'"SD-43"', b'"SD-99"'),
         )
         report = reconcile(rt, "jira", NOW)
+        again = reconcile(rt, "jira", NOW)
     assert report.timers_restored == timers_before
+    assert again.timers_restored == 0  # none lost since: none reported restored
     assert rt.redis.zcard(keys.TIMERS) == timers_before
     assert report.missing_in_tool == ["SD-99"]
 
