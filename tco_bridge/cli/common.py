@@ -56,6 +56,8 @@ def command_runtime(*, wait_for_redis: bool = False) -> Runtime:
     if not isinstance(ctx.obj, Runtime):
         settings = Settings.from_env()
         setup_logging(settings.log_level)
+        if not wait_for_redis:  # a one-shot command: which rules file it read is noise
+            logging.getLogger("tco_bridge.rules_source").setLevel(logging.WARNING)
         url = locate_redis(settings)
         probe = redis.Redis.from_url(url)
         try:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 import redis
 from click.testing import CliRunner
 
@@ -79,3 +81,21 @@ def test_reset_leaves_a_configured_redis_alone(tmp_path: Path, redis_url: str) -
     result = CliRunner().invoke(main, ["sandbox", "reset"], env=env)
     assert result.exit_code == 0
     assert "REDIS_URL is set: that Redis was left alone" in result.output
+
+
+def test_a_one_shot_command_does_not_announce_the_rules_it_read(
+    tmp_path: Path, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`failed list` and friends print what was asked; the worker's and clock's start-up
+    line naming the rules file is noise there."""
+    publish_url(tmp_path, redis_url)
+    quiet = logging.getLogger("tco_bridge.rules_source")
+    caplog.set_level(logging.INFO)
+    try:
+        result = CliRunner().invoke(
+            main, ["failed", "list"], env={**env_for(tmp_path), "TCO_LOG_LEVEL": "INFO"}
+        )
+    finally:
+        quiet.setLevel(logging.NOTSET)
+    assert result.exit_code == 0, result.output
+    assert not [r for r in caplog.records if "rules loaded" in r.getMessage()]
