@@ -58,19 +58,21 @@ def main() -> int:
     if not args.report_only:
         run_mutmut()
     below = []
-    print(
-        f"{'module':<40} {'mutants':>8} {'killed':>7} {'survived':>9} {'no tests':>9} {'kill %':>7}"
-    )
+    heads = ("mutants", "not run", "killed", "survived", "no tests", "kill %")
+    print(f"{'module':<40} " + " ".join(f"{h:>8}" for h in heads))
     for meta in sorted(MUTANTS.rglob("*.py.meta")):
         module = str(meta.relative_to(MUTANTS)).removesuffix(".meta")
         if args.modules and module not in args.modules:
             continue
         counts, survivors = tally(meta)
         total = sum(counts.values())
-        rate = 100.0 * counts["killed"] / total if total else 100.0
+        checked = total - counts["not checked"]  # an interrupted run leaves some unchecked
+        rate = 100.0 * counts["killed"] / checked if checked else 100.0
+        row = (total, counts["not checked"], counts["killed"], counts["survived"])
         print(
-            f"{module:<40} {total:>9} {counts['killed']:>9} {counts['survived']:>9} "
-            f"{counts['no tests']:>9} {rate:>8.1f}%"
+            f"{module:<40} "
+            + " ".join(f"{n:>8}" for n in row)
+            + f" {counts['no tests']:>8} {rate:>7.1f}%"
         )
         if rate < args.fail_under:
             below.append(module)
