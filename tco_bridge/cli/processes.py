@@ -64,7 +64,13 @@ def web(workers: int, host: str | None) -> None:
 
 
 @click.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="where the private Redis, the sandbox and the console keep their data  "
+    "[default: TCO_DATA_DIR or ./data]",
+)
 @click.option(
     "--demo",
     "demo_speed",
