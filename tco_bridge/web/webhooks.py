@@ -36,6 +36,9 @@ def receive(name: str) -> Any:
         if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(f"body is {request.content_length} bytes; the limit is {limit}")
         require_json(request.content_type)
+        refused = request.environ.pop(REFUSED, None)
+        if refused is not None:
+            raise refused  # the fast path already tried this delivery: answer for it, once
         body = request.get_data(cache=False)
         headers = headers_of(request.environ)
         accepted = rt.receiver.receive(connector, headers, body, datetime.now(UTC))
@@ -74,14 +77,16 @@ def _error(status: int, reason: str, **extra: Any) -> Any:
 
 PREFIX = "/webhooks/"
 _ACCEPTED = "202 ACCEPTED"
+REFUSED = "tco.webhook.refused"  # environ key: why the fast path did not accept a delivery
 
 
 class FastPath:
     """WSGI middleware: a signed, readable POST to a known connector is verified, parsed,
     deduped and queued by the same :class:`~tco_bridge.receiver.Receiver`, and answered 202
-    without Flask. Anything else reaches the view untouched, or with its body put back when
-    the receiver refused it (a ``DeliveryError`` raised before anything was queued, or a
-    Redis error): the view then verifies again and gives the usual answer, counted once.
+    without Flask. Anything else reaches the view untouched, or, when the receiver refused it
+    (a ``DeliveryError`` raised before anything was queued, or a Redis error), with its body
+    put back and the refusal in the environ: the view answers that refusal as usual, counted
+    once, without verifying or trying Redis a second time.
     Recording mode always takes the view, so a delivery is never recorded twice; with
     ``TCO_WEBHOOK_FAST_PATH=0`` every request does (to compare, or to rule the layer out)."""
 
@@ -122,7 +127,8 @@ class FastPath:
         body: bytes = environ["wsgi.input"].read(int(length))
         try:
             accepted = rt.receiver.receive(connector, headers_of(environ), body, datetime.now(UTC))
-        except (DeliveryError, redis.RedisError):
+        except (DeliveryError, redis.RedisError) as exc:
+            environ[REFUSED] = exc  # the view answers it without verifying or queueing again
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
             return None

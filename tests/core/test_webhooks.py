@@ -273,6 +273,27 @@ def test_fast_path_accepts_without_the_view_and_hands_the_rest_to_it(
     assert queued(redis_client) == 1
 
 
+def test_a_delivery_the_fast_path_refused_is_not_verified_again_by_the_view(
+    make_runtime: Any, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The view answers the fast path's refusal (401 here) without a second signature check,
+    parse or Redis attempt."""
+    rt = make_runtime()
+    app = create_app(runtime=rt)
+    tries: list[str] = []
+    receive = rt.receiver.receive
+
+    def counted(connector: Any, *args: Any) -> Any:
+        tries.append(connector.name)
+        return receive(connector, *args)
+
+    monkeypatch.setattr(rt.receiver, "receive", counted)
+    body = fixture_bytes(fixtures_dir, "jira/jira_cloud_issue_created__dangersvn.json")
+    forged = app.test_client().post("/webhooks/jira", data=body + b" ", headers=jira_signed(body))
+    assert forged.status_code == 401 and "reason" in forged.json
+    assert tries == ["jira"]
+
+
 def test_fast_path_redis_outage_is_the_views_503_counted_once(
     make_runtime: Any, fixtures_dir: Path
 ) -> None:
