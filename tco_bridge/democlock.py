@@ -6,15 +6,26 @@ demo's time began, ``<real epoch seconds>@<ISO time>``, so every process (web, w
 the sandbox) reads the same clock; ``tco-bridge run --demo`` sets both, starting the demo's
 time at the next opening of the rules' business calendar (time only runs for business hours
 while the office is open).
+
+A one-shot command (``tco-bridge metrics`` in a second terminal) must read the same clock, or
+its figures disagree with the console's: ``run --demo`` leaves the clock in
+``<TCO_DATA_DIR>/demo.clock`` with the URL of the Redis it runs on (:func:`publish`), and a
+command on that Redis with no demo setting of its own adopts it (:func:`published`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from .errors import ConfigError
+
+FILE = "demo.clock"
 
 
 @dataclass(frozen=True)
@@ -50,3 +61,32 @@ def parse(speed: str | None, start: str | None) -> DemoClock | None:
         return DemoClock(factor, float(real), began)
     except ValueError:
         raise ConfigError(f"TCO_DEMO_START={start!r} is not '<epoch seconds>@<ISO time>'") from None
+
+
+def publish(data_dir: Path, clock: DemoClock, redis_url: str) -> Path:
+    """Leave the running demo's clock where one-shot commands on ``redis_url`` find it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / FILE
+    tmp = path.with_suffix(".tmp")
+    body = {"redis_url": redis_url, "speed": f"{clock.speed:g}", "start": clock.pinned}
+    tmp.write_text(json.dumps(body) + "\n")
+    tmp.chmod(0o600)  # the URL may carry a password, as redis.url does
+    os.replace(tmp, path)
+    return path
+
+
+def published(data_dir: Path, redis_url: str) -> tuple[str, str] | None:
+    """``(TCO_DEMO_SPEED, TCO_DEMO_START)`` of the demo running on ``redis_url``, if any."""
+    try:
+        body = json.loads((data_dir / FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(body, dict) or body.get("redis_url") != redis_url:
+        return None  # another bridge's clock (or a crashed demo's): not this Redis's time
+    return str(body.get("speed", "")), str(body.get("start", ""))
+
+
+def withdraw(data_dir: Path) -> None:
+    """Remove the clock file: the bridge that runs on this folder runs on real time."""
+    with contextlib.suppress(OSError):
+        (data_dir / FILE).unlink()

@@ -11,11 +11,13 @@ from typing import Any
 
 @dataclass
 class Bridge:
-    """A running ``tco-bridge run --demo``: its URL, the first admin's token, its log."""
+    """A running ``tco-bridge run --demo``: its URL, the first admin's token, its log, and
+    the environment a second terminal's ``tco-bridge`` command would have."""
 
     url: str
     admin_token: str
     log: Path
+    env: dict[str, str]
 
 
 def shoot(page: Any, name: str) -> None:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import click
 import redis
 
-from ..config import Settings, debug_requested
+from ..config import DEMO_SPEED, DEMO_START, Settings, debug_requested
 from ..errors import RulesError, TcoError
 from ..rules.engine import RuleSet
 from ..rules.loader import load_rules
@@ -59,6 +59,7 @@ def command_runtime(*, wait_for_redis: bool = False) -> Runtime:
         if not wait_for_redis:  # a one-shot command: which rules file it read is noise
             logging.getLogger("tco_bridge.rules_source").setLevel(logging.WARNING)
         url = locate_redis(settings)
+        settings = _with_running_demo_clock(settings, url)
         probe = redis.Redis.from_url(url)
         try:
             if wait_for_redis:
@@ -68,6 +69,20 @@ def command_runtime(*, wait_for_redis: bool = False) -> Runtime:
             probe.close()
         ctx.obj = Runtime.build(settings, url)
     return ctx.obj
+
+
+def _with_running_demo_clock(settings: Settings, url: str) -> Settings:
+    """A command on the Redis of a running ``run --demo`` reads the demo's clock, so its
+    figures (time in group, overdue updates) agree with the console's."""
+    from .. import democlock
+
+    if settings.demo_speed:
+        return settings
+    found = democlock.published(settings.data_dir, url)
+    if found is None:
+        return settings
+    speed, start = found
+    return Settings.from_env({**settings.env, DEMO_SPEED: speed, DEMO_START: start})
 
 
 def _wait_for(client: redis.Redis, url: str) -> None:

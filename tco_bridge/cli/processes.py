@@ -16,7 +16,8 @@ from typing import Any
 import click
 import redis
 
-from ..config import Settings
+from .. import democlock
+from ..config import DEMO_SPEED, DEMO_START, Settings
 from ..runtime import Runtime, install
 from .common import check_port_free, check_redis, command_runtime, setup_logging
 
@@ -115,6 +116,12 @@ def run(data_dir: Path | None, demo_speed: float | None) -> None:
     if server is not None:
         # where `tco-bridge metrics`, `failed list`... find this bridge with REDIS_URL unset
         publish_url(data, server.url)
+    # ...and, in a demo, its clock: their figures then agree with the console's
+    demo = democlock.parse(env.get(DEMO_SPEED), env.get(DEMO_START))
+    if demo is not None:
+        democlock.publish(data, demo, env["REDIS_URL"])
+    else:
+        democlock.withdraw(data)  # left by a demo that crashed: this bridge runs on real time
     me = shlex.quote(sys.executable)
     manager = Manager()
     manager.add_process("web", f"{me} -m tco_bridge.cli web", env=env)
@@ -123,6 +130,8 @@ def run(data_dir: Path | None, demo_speed: float | None) -> None:
     try:
         manager.loop()
     finally:
+        if demo is not None:
+            democlock.withdraw(data)
         if server is not None:
             withdraw_url(data, server.url)
             server.stop()

@@ -57,7 +57,8 @@ def bridge(redis_client: Any, redis_url: str, tmp_path: Path) -> Iterator[Bridge
         url = f"http://127.0.0.1:{port}"
         _wait_ready(url, proc, log)
         token = (tmp_path / "admin.token").read_text().strip()
-        yield Bridge(url, token, log)
+        beside = {k: env[k] for k in ("REDIS_URL", "TCO_CONNECTORS", "TCO_DATA_DIR")}
+        yield Bridge(url, token, log, {**beside, "TCO_SANDBOX_DB": env["TCO_SANDBOX_DB"]})
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -3,12 +3,16 @@ timeline, the team's metrics, and a page refused to a role too low."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
 from browser_kit import Bridge, shoot
+from click.testing import CliRunner
 from playwright.sync_api import Page, expect
 
+from tco_bridge import cli
 from tco_bridge.users import add_user
 
 pytestmark = pytest.mark.browser
@@ -49,6 +53,13 @@ def test_newcomer_walks_the_sandbox_story_on_the_demo_clock(bridge: Bridge, brow
     )
     expect(comments).to_contain_text("is still overdue: owner Anna Agent", timeout=WAIT_MS)
     shoot(page, "console-sandbox")
+    # A lead's `tco-bridge metrics` in a second terminal counts on the demo's clock too: the
+    # ticket has been in L2 for about as long as the update has been overdue, an hour and more
+    # of the bridge's time (0 on the real clock, where the demo's day has not begun).
+    printed = CliRunner().invoke(cli.main, ["metrics", "--csv"], env=bridge.env)
+    assert printed.exit_code == 0, printed.output
+    [anna] = list(csv.DictReader(io.StringIO(printed.stdout)))
+    assert anna["key"] == "anna" and float(anna["escalation_minutes"]) >= 60
 
     page.get_by_role("link", name="Timeline: every decision explained →").click()
     expect(page.get_by_role("heading", name="sandbox:SBX-1")).to_be_visible()

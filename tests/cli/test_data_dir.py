@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import redis
@@ -99,3 +103,30 @@ def test_a_one_shot_command_does_not_announce_the_rules_it_read(
         quiet.setLevel(logging.NOTSET)
     assert result.exit_code == 0, result.output
     assert not [r for r in caplog.records if "rules loaded" in r.getMessage()]
+
+
+def test_commands_read_the_clock_of_the_demo_that_runs_on_their_redis(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """`tco-bridge metrics` beside `make demo` counts time in group, overdue updates... on the
+    demo's clock, as the console does, not on the real one (hours apart)."""
+    import click
+
+    from tco_bridge import democlock
+    from tco_bridge.cli.common import command_runtime
+
+    demo = democlock.DemoClock(60.0, time.time(), datetime(2030, 6, 3, 7, tzinfo=UTC))
+    publish_url(tmp_path, redis_url)
+    democlock.publish(tmp_path, demo, redis_url)
+
+    def runtime_now(env: dict[str, str]) -> datetime:
+        with click.Context(main), mock.patch.dict(os.environ, env, clear=True):
+            now: datetime = command_runtime().now()
+        return now
+
+    assert abs(runtime_now(env_for(tmp_path)) - demo()) < timedelta(minutes=5)
+    # Another Redis (REDIS_URL elsewhere) is not the demo's: real time there.
+    other = {**env_for(tmp_path), "REDIS_URL": redis_url.rsplit("/", 1)[0] + "/1"}
+    assert abs(runtime_now(other) - datetime.now(UTC)) < timedelta(minutes=1)
+    democlock.withdraw(tmp_path)
+    assert abs(runtime_now(env_for(tmp_path)) - datetime.now(UTC)) < timedelta(minutes=1)
