@@ -25,6 +25,15 @@ KEEP = 200  # entries per ticket; the oldest go first
 EXCERPT = 160  # characters of a comment or a note kept
 
 
+def excerpt(text: str) -> str:
+    """At most EXCERPT characters, ending in an ellipsis when cut: a reader of the timeline
+    must not take a shortened note for the whole of what was written."""
+    if len(text) <= EXCERPT:
+        return text
+    cut = text[: EXCERPT - 1]
+    return (cut[: cut.rfind(" ")] if " " in cut else cut).rstrip() + "…"
+
+
 def key(connector: str, ticket: str) -> str:
     return keys.timeline(connector, ticket)
 
@@ -45,7 +54,7 @@ def event_entry(
     if event.comment is not None:
         entry["comment"] = {
             "public": event.comment.public,
-            "excerpt": event.comment.body[:EXCERPT],
+            "excerpt": excerpt(event.comment.body),
         }
     if event.type is EventType.TIMER_FIRED:
         entry["timer"] = event.field
@@ -87,7 +96,7 @@ def action_summary(action: Action) -> dict[str, Any]:
     summary: dict[str, Any] = {"id": action.id, "kind": action.kind.value, "rule": action.rule}
     summary.update({k: v for k, v in targets.items() if v})
     if action.text:
-        summary["text"] = action.text[:EXCERPT]
+        summary["text"] = excerpt(action.text)
     return summary
 
 
@@ -95,7 +104,7 @@ def write_entry(action: Action, result: str, at: datetime, detail: str = "") -> 
     """A write-back's fate: ``performed``, ``skipped`` (already there) or ``parked``."""
     entry = {"entry": "write", "at": at.isoformat(), "result": result, **action_summary(action)}
     if detail:
-        entry["detail"] = detail[:EXCERPT]
+        entry["detail"] = excerpt(detail)
     return entry
 
 

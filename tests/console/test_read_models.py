@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tco_bridge import democlock
+from tco_bridge import democlock, timeline
 from tco_bridge.errors import ConfigError
 from tco_bridge.events import Status
 from tco_bridge.ownership import OwnershipPolicy
@@ -177,3 +177,12 @@ def test_a_recurring_cadence_stays_overdue_until_the_requester_hears() -> None:
     ]
     rows = {r["ticket"]: r for r in update_watch(states, now)}
     assert set(rows) == {"missed"} and rows["missed"]["state"] == "overdue"
+
+
+def test_a_timeline_excerpt_says_it_was_cut() -> None:
+    assert timeline.excerpt("Hello Carol, we are on it.") == "Hello Carol, we are on it."
+    note = "Anna Agent, please follow up with the group. " * 5
+    cut = timeline.excerpt(note)
+    assert len(cut) <= timeline.EXCERPT and note.startswith(cut[:-1])
+    assert cut.endswith(" Anna Agent, please…")  # whole words, and the reader sees the cut
+    assert timeline.excerpt("x" * 500) == "x" * (timeline.EXCERPT - 1) + "…"
