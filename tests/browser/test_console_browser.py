@@ -32,6 +32,11 @@ def test_newcomer_walks_the_sandbox_story_on_the_demo_clock(bridge: Bridge, brow
     sign_in(page, bridge, "/console/sandbox", "admin", bridge.admin_token)
     expect(page.get_by_role("heading", name="Sandbox", exact=True)).to_be_visible()
     expect(page.locator("header .demo")).to_contain_text("demo clock")
+    # What to expect, at this clock's speed (600x: ten times sooner than `make demo`'s 60x).
+    expect(page.locator("main")).to_contain_text(
+        "the pickup nudge about 1.5 seconds after the escalation, and the update warning and "
+        "the lead's escalation about 4.5 and 9 seconds after Anna's answer"
+    )
 
     page.get_by_role("button", name="Open ticket").click()
     expect(page.locator("#ticket-title")).to_have_text("SBX-1 · VPN drops every hour")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from click.testing import CliRunner
 from console_kit import csrf_of, sign_in
 from practice_kit import ALICE, L2, T0, Story, hours, minutes, story_on
 
-from tco_bridge import cli
+from tco_bridge import cli, democlock
+from tco_bridge.cli.processes import demo_env
 from tco_bridge.failed import FAILED, all_parked, park
 
 
@@ -77,6 +79,7 @@ def test_timeline_explains_each_rule_timer_and_write_back(story: Story) -> None:
     assert "without anyone picking it up" in html  # the nudge's text, as decided
     # What reached Zendesk, and when: the nudge note was written back.
     assert html.count("Write-back</strong> <code>note</code>") >= 2  # welcome and nudge
+    assert "even when the work moves to…</q>" in html  # the welcome note, cut: and it says so
     assert ">performed<" in html
 
 
@@ -147,3 +150,41 @@ def test_admin_retries_and_purges_failed_write_backs(story: Story) -> None:
     assert story.rt.redis.hlen(FAILED) == 0
     refused = story.client.post("/console/failed/g2/purge")  # no CSRF token
     assert refused.status_code == 400
+
+
+def test_make_demo_shows_the_three_timed_nudges_within_five_minutes(make_runtime: Any) -> None:
+    """On the clock `make demo` sets (60x, from the next opening of the office calendar), a
+    newcomer who opens, answers and escalates an urgent ticket in the first minute sees the
+    pickup nudge 15 real seconds after the escalation, and the update warning and the lead's
+    escalation 45 and 90 seconds after Anna's answer (as the sandbox page says): all within
+    five minutes of `make demo`."""
+    rt = make_runtime()
+    clock = democlock.parse(*demo_env(rt.settings, 60).values())
+    assert clock is not None and clock.speed == 60
+
+    def real(seconds: float) -> datetime:
+        """The bridge's time ``seconds`` of real time after `make demo` started."""
+        return clock.start + timedelta(seconds=seconds * clock.speed)
+
+    with story_on(rt, real(0)) as story:
+        story.create("101", real(20), priority="urgent")
+        story.comment("101", real(35), ALICE, "Hello Carol, we are on it.")
+        story.group("101", real(50), L2)
+        wanted = {
+            "pickup nudge": "without anyone picking it up",
+            "update warning": "the next customer update",
+            "lead's escalation": "is still overdue: owner",
+        }
+        seen: dict[str, int] = {}
+        for second in range(51, 301):
+            story.advance(real(second))
+            texts = [n.text for n in story.fake.notes("101")]
+            for name, words in wanted.items():
+                if name not in seen and any(words in t for t in texts):
+                    seen[name] = second
+    # seconds after `make demo` started: the answer came at 35 s, the escalation at 50 s
+    assert seen == {
+        "pickup nudge": 50 + 15,
+        "update warning": 35 + 45,
+        "lead's escalation": 35 + 90,
+    }
