@@ -44,6 +44,14 @@ def test_owner_sees_the_escalated_ticket_with_someone_else(story: Story) -> None
     elsewhere, mine = html.split("With me", 1)
     assert "zendesk:101" in elsewhere and L2 in elsewhere and "escalated" in elsewhere
     assert "zendesk:101" not in mine
+    assert "update overdue" not in html and "update due soon" not in html
+    # A day on (P3: an update every business day), Alice sees she owes Carol an update, and
+    # her deadlines in the order they fall due.
+    story.advance(T0 + hours(30))
+    html = page(story, "/console/")
+    assert "update overdue" in html.split("With me", 1)[0]
+    shown = re.findall(r"<code>(\w+)</code> (\d{4}-\d\d-\d\d \d\d:\d\d)", html)
+    assert len(shown) >= 3 and [due for _, due in shown] == sorted(due for _, due in shown)
 
 
 def test_lead_sees_stalled_pickup_and_overdue_update(story: Story) -> None:
@@ -81,6 +89,10 @@ def test_timeline_explains_each_rule_timer_and_write_back(story: Story) -> None:
     assert html.count("Write-back</strong> <code>note</code>") >= 2  # welcome and nudge
     assert "even when the work moves to…</q>" in html  # the welcome note, cut: and it says so
     assert ">performed<" in html
+    # The timers still running, soonest first.
+    timers = html.split("<h2>Timers</h2>", 1)[1].split("</ul>", 1)[0]
+    dues = re.findall(r"due (\d{4}-\d\d-\d\d \d\d:\d\d)", timers)
+    assert len(dues) >= 3 and dues == sorted(dues)
 
 
 def test_ticket_page_shows_a_write_back_held_by_a_write_limit(story: Story) -> None:

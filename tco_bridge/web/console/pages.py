@@ -29,6 +29,9 @@ def owned_states(agent: str) -> list[TicketState]:
     return [s for s in states if s.is_owned_now]
 
 
+UPDATE_ORDER = {"overdue": 0, "due soon": 1}
+
+
 @bp.get("/")
 @require_role("agent")
 def home() -> Any:
@@ -37,17 +40,24 @@ def home() -> Any:
     agent = user.agent
     if user.may("lead"):
         agent = request.args.get("agent", "").strip() or agent
-    policy = runtime().rules.ownership
+    rt = runtime()
+    policy = rt.rules.ownership
+    states = owned_states(agent)
+    # The owner's first duty: the customer updates she owes (the lead's list, for her alone).
+    owed = {(r["connector"], r["ticket"]): r["state"] for r in update_watch(states, rt.now())}
     rows = []
-    for state in owned_states(agent):
+    for state in states:
         row = owned_view(state, policy)
         rows.append(
             {
                 **row,
                 "connector": state.connector,
                 "owner_since": state.owner.since if state.owner else None,
+                "owed": owed.get((state.connector, state.ticket)),
+                "timers": dict(sorted(row["timers"].items(), key=lambda item: item[1])),
             }
         )
+    rows.sort(key=lambda r: UPDATE_ORDER.get(r["owed"], len(UPDATE_ORDER)))
     # With someone else: another assignee, or an escalation group (even before pickup).
     elsewhere = [r for r in rows if r["with_someone_else"] or r["escalated"]]
     mine = [r for r in rows if r not in elsewhere]
