@@ -55,15 +55,20 @@ def update_watch(states: Iterable[TicketState], now: datetime) -> list[dict[str,
         if state is None:
             continue
         escalate_at = s.timers.get(UPDATE_OVERDUE)
-        told = s.timers.get(UPDATE_DUE) is None and escalate_at is None
+        missed = int(s.marks.get(CYCLES_MISSED) or 0)
+        # Told once the overdue timer fired in this spell: with none pending, either the
+        # cadence stopped (no due timer) or it re-armed the next cycle (deadlines missed).
+        spell = missed > 0 or s.timers.get(UPDATE_DUE) is None
+        told = spell and escalate_at is None and bool(s.timers_fired.get(UPDATE_OVERDUE))
         rows.append(
             {
                 **_base(s),
                 "state": state,
                 "last_update": s.last_customer_update_at or s.created_at,
                 "due": s.timers.get(UPDATE_DUE),
+                "missed": missed,
                 "lead_at": escalate_at,
-                "lead_told": told and bool(s.timers_fired.get(UPDATE_OVERDUE)),
+                "lead_told": told,
             }
         )
     return sorted(rows, key=lambda r: (r["state"] != "overdue", r["last_update"] or now))

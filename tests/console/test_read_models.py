@@ -177,6 +177,24 @@ def test_a_recurring_cadence_stays_overdue_until_the_requester_hears() -> None:
     ]
     rows = {r["ticket"]: r for r in update_watch(states, now)}
     assert set(rows) == {"missed"} and rows["missed"]["state"] == "overdue"
+    assert rows["missed"]["missed"] == 2
+
+
+def test_the_lead_told_of_a_missed_update_shows_while_the_next_cycle_runs() -> None:
+    """The shipped rules tell the lead when the overdue timer fires, and the cadence has
+    re-armed the next deadline by then: the lead was told, though a due timer is pending."""
+    now = T0 + h(30)
+    rearmed = {"customer_update_due": now + h(8), "customer_update_warn": now + h(7)}
+    fired = {"customer_update_due": 1, "customer_update_overdue": 1}
+    waiting = {**rearmed, "customer_update_overdue": now + h(1)}
+    states = [
+        ticket("told", timers=rearmed, timers_fired=fired, marks={"update_cycles_missed": 1}),
+        ticket("soon", timers=waiting, timers_fired=fired, marks={"update_cycles_missed": 1}),
+    ]
+    rows = {r["ticket"]: r for r in update_watch(states, now)}
+    assert rows["told"]["lead_told"] is True and rows["told"]["lead_at"] is None
+    # Told in an earlier spell; in this one the lead hears in an hour.
+    assert rows["soon"]["lead_told"] is False and rows["soon"]["lead_at"] == now + h(1)
 
 
 def test_a_timeline_excerpt_says_it_was_cut() -> None:

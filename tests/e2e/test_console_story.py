@@ -68,6 +68,9 @@ def test_lead_sees_stalled_pickup_and_overdue_update(story: Story) -> None:
     story.advance(T0 + hours(30))
     overdue = page(story, "/console/updates")
     assert "zendesk:101" in overdue and ">overdue<" in overdue
+    # A business day's deadline missed (Tue 09:10), the lead told four business hours on,
+    # while the cadence's next deadline already runs.
+    assert "<strong>1 missed</strong>" in overdue and ">lead told<" in overdue
 
 
 def test_timeline_explains_each_rule_timer_and_write_back(story: Story) -> None:
