@@ -95,6 +95,23 @@ def test_replay_to_a_bridge_that_is_not_there(tmp_path: Path) -> None:
     ]
 
 
+def test_replay_skips_what_is_not_a_delivery(tmp_path: Path) -> None:
+    """A recording's away/back lines and a line that is not a recording at all are told,
+    one line each, and skipped; a file with nothing to send exits 1."""
+    recording = tmp_path / "rec.jsonl"
+    away = '{"received_at": "2026-01-05T08:00:00+00:00", "presence": "away", '
+    away += '"connector": "jira", "agent": "anna", "backup": "bob"}'
+    recording.write_text(f"version: 1\n\n{away}\n[1, 2]\n")
+    url = f"http://127.0.0.1:{free_port()}"
+    code, output = run(["replay", str(recording), "--url", url], {})
+    assert code == 1
+    assert output.splitlines() == [
+        "1: skipped: not a recorded delivery (not JSON)",
+        "3: skipped: anna away (an agents API change, not a webhook delivery)",
+        "4: skipped: not a recorded delivery (not a JSON object)",
+    ]
+
+
 def test_debug_shows_the_traceback(env: dict[str, str], tmp_path: Path) -> None:
     env |= {"TCO_LOG_LEVEL": "DEBUG", "TCO_RULES": str(tmp_path / "nowhere.yaml")}
     result = CliRunner().invoke(main, ["metrics"], env=env)

@@ -40,10 +40,15 @@ def test_replayed_recording_is_verified_and_deduplicated(served: tuple[str, Path
     assert first.status_code == 202 and first.json()["status"] == "accepted"
     [entry] = [json.loads(line) for line in recording.read_text().splitlines()]
     replay_file = recording.with_name("replay.jsonl")
-    replay_file.write_text(json.dumps(entry) + "\n")
+    back = {"received_at": "2026-01-05T08:00:00+00:00", "presence": "back", "connector": "jira"}
+    back["agent"] = "anna"  # a recording's away/back line: told and skipped, not a failure
+    replay_file.write_text(json.dumps(entry) + "\n" + json.dumps(back) + "\n")
     result = CliRunner().invoke(main, ["replay", str(replay_file), "--url", url])
     assert result.exit_code == 0, result.output
     assert result.output.startswith('1: jira 202 {"status":"duplicate"')
+    assert result.output.splitlines()[1] == (
+        "2: skipped: anna back (an agents API change, not a webhook delivery)"
+    )
 
     entry["headers"]["x-hub-signature"] = "sha256=" + "0" * 64  # tampered on the way
     replay_file.write_text(json.dumps(entry) + "\n")
