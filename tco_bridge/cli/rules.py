@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from marshmallow import ValidationError
 
 from ..errors import TcoError
 from ..event_codec import load_event
@@ -143,7 +144,14 @@ def read_event_file(path: Path, line: int | None = None) -> list[TicketEvent]:
         raise ValueError("expected a JSON object")
     if "body" in data or "body_b64" in data:
         return delivery_events(data)
-    return [load_event(data)]
+    try:
+        return [load_event(data)]
+    except ValidationError as exc:
+        wrong = exc.messages if isinstance(exc.messages, dict) else {}
+        raise ValueError(
+            "neither a recorded delivery (no body) nor a canonical event "
+            f"(wrong or missing: {', '.join(sorted(map(str, wrong))) or exc})"
+        ) from None
 
 
 @rules_group.command("test")

@@ -53,6 +53,17 @@ def test_a_recording_without_a_line_says_how_to_pick_one(
     assert code == 1 and "missing.jsonl: cannot read: No such file or directory" in output
 
 
+def test_a_json_object_that_is_no_event_is_told_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "event.json"
+    path.write_text('{"connector": "jira", "ticket": "TS-7"}\n')
+    code, output = explain(str(path))
+    assert code == 1 and "Traceback" not in output
+    assert output == (
+        f"Error: {path}: neither a recorded delivery (no body) nor a canonical event "
+        "(wrong or missing: at, key, type, v)\n"
+    )
+
+
 def test_split_line() -> None:
     assert split_line("rec.jsonl:12") == (Path("rec.jsonl"), 12)
     assert split_line("rec.jsonl") == (Path("rec.jsonl"), None)
