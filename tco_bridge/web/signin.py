@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from .context import runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 SECRET_KEY = keys.CONSOLE_SECRET
+FIRST_ADMIN_TOKEN = "admin.token"  # in TCO_DATA_DIR, written by `tco-bridge run`
 
 bp = Blueprint("signin", __name__, template_folder="console/templates")
 csrf = CSRFProtect()
@@ -122,7 +124,19 @@ def login() -> Any:
             return redirect(_safe_next(request.args.get("next")))
         error = "Unknown user or wrong token."
     status = 401 if error else 200
-    return render_template("login.html", error=error, user=None), status
+    page = render_template("login.html", error=error, user=None, first=_first_admin_file())
+    return page, status
+
+
+def _first_admin_file() -> Path | None:
+    """Where ``make run`` left the first admin's token (``first_admin`` in the CLI), while
+    that file and that user are there: a newcomer's first question on this page."""
+    rt = runtime()
+    path = rt.settings.data_dir / FIRST_ADMIN_TOKEN
+    try:
+        return path if path.is_file() and get_user(rt.redis, "admin") is not None else None
+    except redis.RedisError:
+        return None
 
 
 @bp.post("/logout")

@@ -29,6 +29,10 @@ def sign_in(page: Page, bridge: Bridge, path: str, name: str, token: str) -> Non
 
 def test_newcomer_walks_the_sandbox_story_on_the_demo_clock(bridge: Bridge, browser: Any) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(bridge.url + "/")
+    expect(page.locator("#first-admin")).to_contain_text(
+        f"Sign in as admin with the token in {bridge.env['TCO_DATA_DIR']}/admin.token"
+    )
     sign_in(page, bridge, "/console/sandbox", "admin", bridge.admin_token)
     expect(page.get_by_role("heading", name="Sandbox", exact=True)).to_be_visible()
     expect(page.locator("header .demo")).to_contain_text("demo clock")

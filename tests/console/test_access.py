@@ -143,3 +143,19 @@ def test_json_apis_stay_usable_with_the_bearer_token(app: Any) -> None:
     assert client.get("/metrics/ownership", headers=bearer).status_code == 200
     assert client.get("/agents/away", headers=bearer).status_code == 200
     assert client.get("/metrics/ownership").status_code == 401
+
+
+def test_the_sign_in_page_says_where_the_first_admin_token_is(
+    make_runtime: Any, tmp_path: Any
+) -> None:
+    """A newcomer after `make demo` lands on the sign-in page: it names the file that holds
+    the first admin's token (never the token), while that file is there."""
+    rt = make_runtime(TCO_DATA_DIR=str(tmp_path), TCO_CONNECTORS="sandbox")
+    client = create_app(runtime=rt).test_client()
+    assert "admin.token" not in client.get("/login").get_data(as_text=True)
+    token = add_user(rt.redis, "admin", "admin")
+    (tmp_path / "admin.token").write_text(token + "\n")
+    page = client.get("/login").get_data(as_text=True)
+    where = tmp_path / "admin.token"
+    assert f"Sign in as <strong>admin</strong> with the token in <code>{where}</code>" in page
+    assert token not in page
