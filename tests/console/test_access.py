@@ -39,6 +39,7 @@ CONSOLE_ROLES = {
     "console.failed_retry": "admin",
     "console.failed_purge": "admin",
     "console.failed_retry_all": "admin",
+    "console.failed_purge_all": "admin",
 }
 BELOW = {"lead": "agent", "admin": "lead"}
 VALUES = {"connector": "jira", "name": "jira", "table": "owners"}

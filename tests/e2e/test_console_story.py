@@ -165,6 +165,22 @@ def test_admin_retries_and_purges_failed_write_backs(story: Story) -> None:
     assert story.rt.redis.hlen(FAILED) == 0
     refused = story.client.post("/console/failed/g2/purge")  # no CSRF token
     assert refused.status_code == 400
+    # Many parked at once (a tool not configured yet): purged together.
+    for group in ("g3", "g4"):
+        park(
+            story.rt,
+            group=group,
+            connector="zendesk",
+            ticket="101",
+            actions=[],
+            attempts=1,
+            error="TCO_ZENDESK_URL is not set",
+        )
+    done = story.client.post(
+        "/console/failed/purge-all", data={"csrf_token": csrf}, follow_redirects=True
+    )
+    assert "Purged 2 write-back group(s)." in done.get_data(as_text=True)
+    assert all_parked(story.rt) == []
 
 
 def test_make_demo_shows_the_three_timed_nudges_within_five_minutes(make_runtime: Any) -> None:

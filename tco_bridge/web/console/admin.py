@@ -41,3 +41,10 @@ def _after(done: bool, message: str, group: str) -> Any:
 def failed_retry_all() -> Any:
     flash(f"Queued {failed.retry_all(runtime())} group(s) again.")
     return redirect(url_for("console.failed_list"))
+
+
+@bp.post("/failed/purge-all")
+@require_role("admin")
+def failed_purge_all() -> Any:
+    flash(f"Purged {failed.purge_all(runtime())} write-back group(s).")
+    return redirect(url_for("console.failed_list"))
