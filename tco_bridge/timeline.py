@@ -45,6 +45,7 @@ def event_entry(
     entry: dict[str, Any] = {
         "entry": "event",
         "type": event.type.value,
+        "key": event.key,  # ties a rules failure (tco:rule-failures) to its event
         "at": event.at.isoformat(),
         "seen": now.isoformat(),
     }

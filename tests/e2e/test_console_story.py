@@ -87,6 +87,9 @@ def test_timeline_explains_each_rule_timer_and_write_back(story: Story) -> None:
     ) in html
     assert "timer <code>pickup_due</code> fired" in html
     assert "Rule <code>pickup-overdue</code> matched" in html
+    # An event no rule acted on says so (Zendesk opening the ticket on Alice's reply).
+    opened = html.split("status.changed</strong>", 1)[1].split("</li>", 1)[0]
+    assert ": status new → open" in opened and "No rule matched this event." in opened
     assert "without anyone picking it up" in html  # the nudge's text, as decided
     # What reached Zendesk, and when: the nudge note was written back.
     assert html.count("Write-back</strong> <code>note</code>") >= 2  # welcome and nudge

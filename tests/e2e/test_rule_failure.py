@@ -8,6 +8,7 @@ from typing import Any
 
 import payloads as p
 from click.testing import CliRunner
+from console_kit import sign_in
 from rq import SimpleWorker
 from webhook_kit import zendesk_signed
 
@@ -49,3 +50,8 @@ def test_failing_rule_is_recorded_and_ownership_still_moves(make_runtime: Any) -
     assert first["ticket"] == "zendesk:77" and "mine.yaml:42" in first["error"]
     out = CliRunner().invoke(main, ["rules", "failures"], obj=rt)
     assert out.exit_code == 0 and "rules/mine.yaml:42" in out.output
+    # The ticket's timeline says why no rule acted on its events.
+    sign_in(client, rt.redis, "lena", "lead")
+    page = client.get("/console/tickets/zendesk/77").get_data(as_text=True)
+    assert page.count("Rules failed on this event: rules/mine.yaml:42: rule") == 2
+    assert "applied without rules" in page and "No rule matched" not in page
