@@ -529,6 +529,17 @@ def test_quality_check_goes_to_another_member_of_the_resolving_group(
     # Erin resolved; Frank is the only other member of L2 Network.
     assert (task.task.kind, task.task.assignee, note.mention) == ("quality", "frank", ("frank",))
     assert "resolved by Erin Engineer" in (note.text or "")
+    assert "T-1 (change, P3) was resolved" in (note.text or "")
+
+
+def test_quality_check_of_a_ticket_with_no_type_does_not_print_none(
+    default_rules: RuleSet,
+) -> None:
+    sim = started(default_rules, type=None, priority="urgent")
+    sim.group(T0 + hours(1), "l2_network")
+    sim.assign(T0 + hours(1), ERIN, actor=ERIN)
+    [_, note] = quality(sim.status(T0 + hours(2), Status.RESOLVED, actor=ERIN))
+    assert "T-1 (P1) was resolved" in (note.text or ""), note.text
 
 
 def test_quality_check_never_the_resolver_and_once_per_resolution(
