@@ -48,8 +48,10 @@ def bridge(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "TCO_JIRA_WEBHOOK_SECRET": JIRA_SECRET,
         "TCO_SANDBOX_DB": str(data / "sandbox.sqlite"),
         "TCO_LOG_LEVEL": "WARNING",
+        "HOME": str(data),  # where gunicorn 27 would put its control socket by default
     }
     env.pop(MULTIPROC, None)
+    env.pop("XDG_RUNTIME_DIR", None)
     found = Bridge(f"http://127.0.0.1:{port}", rules, data)
     log = data / "web.log"
     with log.open("wb") as out:
@@ -84,6 +86,13 @@ def wait_for(check: Any, seconds: float, process: Any = None, log: Path | None =
 def rules_checks(bridge: Bridge, answers: int = 6) -> set[str]:
     """The rules check as several answers give it (either gunicorn worker may answer)."""
     return {bridge.get("/readyz").json()["checks"]["rules"] for _ in range(answers)}
+
+
+def test_the_web_process_opens_no_gunicorn_control_socket(bridge: Bridge) -> None:
+    """gunicorn 27's control socket has one default path per user: two bridges on a machine
+    would take it from each other, and the bridge has no use for it."""
+    assert bridge.get("/healthz").status_code == 200
+    assert not (bridge.data / ".gunicorn").exists()
 
 
 def test_readyz_reports_a_rules_file_broken_under_the_running_bridge(bridge: Bridge) -> None:
