@@ -30,6 +30,14 @@ from .rules_source import RulesSource
 
 log = logging.getLogger(__name__)
 
+#: Set by ``run`` and ``web`` for the processes they start, once their own start-up warnings
+#: (demo clock, unsigned webhooks) are given: a bridge warns once, not once per process.
+ANNOUNCED = "TCO_STARTUP_WARNED"
+
+
+def _startup_warning(settings: Settings, message: str, *args: object) -> None:
+    log.log(logging.DEBUG if settings.env.get(ANNOUNCED) else logging.WARNING, message, *args)
+
 
 @dataclass
 class Runtime:
@@ -58,14 +66,17 @@ class Runtime:
         )
         if demo is not None:
             runtime.now = demo
-            log.warning("demo clock: %gx real time, started at %s", demo.speed, demo.start)
+            _startup_warning(
+                settings, "demo clock: %gx real time, started at %s", demo.speed, demo.start
+            )
         runtime.rules_source.current()  # invalid rules stop the start-up, naming file:line
         if settings.record_path is not None:
             _check_writable(settings.record_path)
         if settings.allow_unsigned:
-            log.warning(
+            _startup_warning(
+                settings,
                 "TCO_ALLOW_UNSIGNED is on: webhooks without a configured secret are accepted "
-                "UNSIGNED. Anyone who can reach this bridge can forge ticket events."
+                "UNSIGNED. Anyone who can reach this bridge can forge ticket events.",
             )
         return runtime
 

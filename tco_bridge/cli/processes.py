@@ -18,7 +18,7 @@ import redis
 
 from .. import democlock
 from ..config import DEMO_SPEED, DEMO_START, Settings
-from ..runtime import Runtime, install
+from ..runtime import ANNOUNCED, Runtime, install
 from .common import check_port_free, check_redis, command_runtime, setup_logging
 
 log = logging.getLogger("tco_bridge")
@@ -56,7 +56,7 @@ def web(workers: int, host: str | None) -> None:
     rt = command_runtime(wait_for_redis=True)
     host = host or rt.settings.host
     check_port_free(host, rt.settings.port)
-    env = dict(os.environ)
+    env = {**os.environ, ANNOUNCED: "1"}  # gunicorn's workers: warned above, once
     prepare_multiprocess_dir(env, rt.settings.data_dir)
     bind = f"{host}:{rt.settings.port}"
     args = ["gunicorn", "-c", "python:tco_bridge.gunicorn_conf", "-w", str(workers), "-b", bind]
@@ -112,6 +112,7 @@ def run(data_dir: Path | None, demo_speed: float | None) -> None:
         if server is not None:
             server.stop()
         raise
+    env[ANNOUNCED] = "1"  # web, worker and clock: this process gave the start-up warnings
     first_admin(rt, data)
     if server is not None:
         # where `tco-bridge metrics`, `failed list`... find this bridge with REDIS_URL unset
