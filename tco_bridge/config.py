@@ -38,6 +38,7 @@ SETTLE_SECONDS = "TCO_SETTLE_SECONDS"
 LEASE_SECONDS = "TCO_LEASE_SECONDS"
 WEBHOOK_FAST_PATH = "TCO_WEBHOOK_FAST_PATH"
 SECRET_KEY = "TCO_SECRET_KEY"
+SECURE_COOKIES = "TCO_SECURE_COOKIES"
 DEMO_SPEED = "TCO_DEMO_SPEED"
 DEMO_START = "TCO_DEMO_START"
 
@@ -118,6 +119,8 @@ class Settings:
     webhook_fast_path: bool = True
     #: Signs the console's session cookies; unset: a random key kept in Redis.
     secret_key: str | None = field(default=None, repr=False)
+    #: The console is served over HTTPS (a proxy in front): its cookie is sent only there.
+    secure_cookies: bool = False
     #: Demo clock (``democlock``): bridge seconds per real second, and where it started.
     demo_speed: str | None = None
     demo_start: str | None = None
@@ -157,6 +160,7 @@ class Settings:
             lease_seconds=_int(env, LEASE_SECONDS, 15, minimum=2),
             webhook_fast_path=_flag(env, WEBHOOK_FAST_PATH, default=True),
             secret_key=env.get(SECRET_KEY) or None,
+            secure_cookies=_flag(env, SECURE_COOKIES),
             demo_speed=env.get(DEMO_SPEED) or None,
             demo_start=env.get(DEMO_START) or None,
             env=env,

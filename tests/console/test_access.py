@@ -160,3 +160,17 @@ def test_the_sign_in_page_says_where_the_first_admin_token_is(
     where = tmp_path / "admin.token"
     assert f"Sign in as <strong>admin</strong> with the token in <code>{where}</code>" in page
     assert token not in page
+
+
+@pytest.mark.parametrize("secure", ["0", "1"])
+def test_the_session_cookie_is_marked_secure_when_served_over_https(
+    make_runtime: Any, redis_client: Any, secure: str
+) -> None:
+    app = create_app(runtime=make_runtime(TCO_CONNECTORS="sandbox", TCO_SECURE_COOKIES=secure))
+    client = app.test_client()
+    token = add_user(redis_client, "lena", "lead")
+    csrf = csrf_of(client.get("/login").get_data(as_text=True))
+    answer = client.post("/login", data={"name": "lena", "token": token, "csrf_token": csrf})
+    cookie = next(c for c in answer.headers.getlist("Set-Cookie") if c.startswith("tco_session="))
+    assert ("; Secure" in cookie) is (secure == "1"), cookie
+    assert "; HttpOnly" in cookie and "SameSite=Lax" in cookie
