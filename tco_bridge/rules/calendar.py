@@ -27,6 +27,10 @@ MAX_DAYS = 3660
 #: Deadlines kept per calendar (a plain bound: the cache starts over when full).
 ADD_CACHE_SIZE = 8192
 LABEL = "%a %Y-%m-%d %H:%M %Z"
+#: A moment as templates show it (``due_local``, ``timers``...).
+LOCAL = "%Y-%m-%d %H:%M %Z"
+#: ``%a`` in the C locale (the process never sets LC_TIME), Monday first.
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 Interval = tuple[datetime, datetime]
 Hours = tuple[tuple[time, time | None], ...]  # None as end: 24:00
@@ -101,7 +105,7 @@ class BusinessCalendar:
         if text is None:
             if len(self._label_cache) >= ADD_CACHE_SIZE:
                 self._label_cache.clear()
-            text = self._label_cache[instant] = instant.astimezone(self.tz).strftime(LABEL)
+            text = self._label_cache[instant] = format_label(instant.astimezone(self.tz))
         return text
 
     # --- arithmetic ---------------------------------------------------------------------
@@ -235,4 +239,21 @@ def _clock(text: str) -> tuple[time | None, int]:
 
 def wall_clock(at: datetime, calendar: BusinessCalendar | None) -> str:
     """A moment in the calendar's time zone (UTC without one), for deadline explanations."""
-    return calendar.label(at) if calendar is not None else at.astimezone(UTC).strftime(LABEL)
+    return calendar.label(at) if calendar is not None else format_label(at.astimezone(UTC))
+
+
+def format_label(local: datetime, *, weekday: bool = True) -> str:
+    """``local.strftime(LABEL)`` (without ``%a `` when not ``weekday``: the templates' form),
+    written out: strftime with ``%Z`` costs three times as much, and every deadline
+    explanation and many templates show a few of these."""
+    if local.year < 1000:  # strftime does not pad such years; keep its text exactly
+        return local.strftime(LABEL if weekday else LOCAL)
+    text = "%04d-%02d-%02d %02d:%02d %s" % (  # noqa: UP031 (the fastest form)
+        local.year,
+        local.month,
+        local.day,
+        local.hour,
+        local.minute,
+        local.tzname() or "",
+    )
+    return f"{_DAY_NAMES[local.weekday()]} {text}" if weekday else text

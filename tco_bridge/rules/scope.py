@@ -11,6 +11,7 @@ from ..escalation import escalation_path
 from ..events import EventType
 from ..ownership import OwnershipPolicy
 from ..state import TicketState
+from .calendar import format_label
 from .durations import humanize
 from .emit import Emit
 from .model import Definitions
@@ -65,7 +66,7 @@ class _ScopeView:
         self.zone = calendar.tz if calendar else UTC
 
     def local(self, dt: datetime | None) -> str | None:
-        return dt.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z") if dt else None
+        return format_label(dt.astimezone(self.zone), weekday=False) if dt else None
 
     def _since(self, dt: datetime | None) -> str | None:
         return humanize((self.f.now - dt).total_seconds()) if dt else None

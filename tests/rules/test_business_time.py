@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tco_bridge.rules.calendar import BusinessCalendar, parse_hours
+from tco_bridge.rules.calendar import LABEL, LOCAL, BusinessCalendar, format_label, parse_hours
 from tco_bridge.rules.durations import Duration, DurationError, humanize, parse_duration
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -173,3 +174,23 @@ def test_elapsed_durations_ignore_the_calendar() -> None:
 def test_calendar_without_hours_is_refused() -> None:
     with pytest.raises(ValueError, match="no business hours"):
         BusinessCalendar("none", "UTC", [()] * 7)
+
+
+def test_labels_are_strftime_to_the_byte() -> None:
+    """Deadline notes and templates show moments through ``format_label``, which writes out
+    what ``strftime`` would: every zone offset, DST side and year (unpadded below 1000)."""
+    rng = random.Random(3)
+    zones = [UTC, BERLIN, NEW_YORK, ZoneInfo("Asia/Kolkata"), ZoneInfo("Australia/Lord_Howe")]
+    start = datetime(1, 2, 1, tzinfo=UTC)
+    moments = [start + timedelta(minutes=rng.randrange(5_000_000_000)) for _ in range(2000)]
+    moments += [at(UTC, 2025, 3, 30, 0, 0) + timedelta(minutes=7 * n) for n in range(30)]
+    moments += [at(UTC, 999, 12, 31, 23, 59), at(UTC, 1000, 1, 1, 0, 0)]
+    checked = 0
+    for moment in moments * 3:
+        local = moment.astimezone(rng.choice(zones))
+        assert format_label(local) == local.strftime(LABEL)
+        assert format_label(local, weekday=False) == local.strftime(LOCAL)
+        checked += 1
+    assert format_label(at(BERLIN, 2025, 3, 3, 9, 5)) == "Mon 2025-03-03 09:05 CET"
+    assert format_label(at(UTC, 999, 1, 1, 0, 0), weekday=False) == "999-01-01 00:00 UTC"
+    assert checked == 3 * len(moments)
