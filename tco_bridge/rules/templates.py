@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
+from jinja2.runtime import Context
 
 #: Variable → allowed attributes (None: a plain value). docs/rules.md documents each.
 SCOPE: dict[str, frozenset[str] | None] = {
@@ -121,8 +122,9 @@ def compile_template(text: str) -> Text:
 
 
 def render(text: Text, scope: dict[str, Any]) -> str:
-    """Render with a shared context: the scope is checked at load to hold every name a
-    template reads, so Jinja's per-render copy of its globals (half the cost) is not needed."""
+    """Render with the scope as the whole context: the scope is checked at load to hold every
+    name a template reads, so neither Jinja's per-render copy of its globals nor the set of
+    their names (``Template.new_context``: half the cost of a short note) is needed."""
     template = text.template
-    context = template.new_context(scope, shared=True)
+    context = Context(ENV, scope, template.name, template.blocks)
     return "".join(template.root_render_func(context)).strip()
