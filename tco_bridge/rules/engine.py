@@ -33,6 +33,8 @@ OWNER_CHANGED = "owner.changed"
 OWNER_RELEASED = "owner.released"
 TIMER_PREFIX = "timer:"
 _T = TypeVar("_T")
+#: Candidate rules, each with the conditions left to test.
+Narrowed = tuple[tuple["Rule", tuple[Condition, ...]], ...]
 
 
 #: Actions that read the plan of their own rule (see ``target_actions``).
@@ -43,12 +45,21 @@ NARROWED_SIZE = 4096
 
 def _admits(rule: Rule, values: dict[str, object]) -> bool:
     """False when one of the rule's opening value-set conditions excludes ``values``."""
-    for condition in rule.conditions:
-        if condition.wanted is None or condition.name not in values:
-            return True
-        if values[condition.name] not in condition.wanted:
+    for condition in rule.conditions[: _narrowing_prefix(rule)]:
+        wanted = condition.wanted or frozenset()  # never None in the prefix
+        if values[condition.name] not in wanted:
             return False
     return True
+
+
+def _narrowing_prefix(rule: Rule) -> int:
+    """How many of the rule's conditions open it with a value set the engine narrows on."""
+    count = 0
+    for condition in rule.conditions:
+        if condition.wanted is None or condition.name not in NARROWING:
+            break
+        count += 1
+    return count
 
 
 class RuleFailed(RulesError):
@@ -95,7 +106,7 @@ class RuleSet:
                 for trigger in sorted(rule.triggers):
                     by_trigger.setdefault(trigger, []).append(rule)
         self._by_trigger = {k: tuple(v) for k, v in by_trigger.items()}
-        self._narrowed: dict[tuple[object, ...], tuple[Rule, ...]] = {}
+        self._narrowed: dict[tuple[object, ...], Narrowed] = {}
         #: Rules whose actions read what their own rule planned so far (``arm_targets``):
         #: they get a plan of their own, merged after; the others write into the shared one.
         self._own_plan = frozenset(
@@ -117,12 +128,21 @@ class RuleSet:
         less those whose opening status or author condition already rules them out: the same
         rules would fail that condition first, so nothing else about them is asked."""
         implied = (self.owner_changed(facts), self.owner_released(facts))
+        return tuple(rule for rule, _ in self._narrow(facts, *implied))
+
+    def _narrow(self, facts: Facts, changed: bool, released: bool) -> Narrowed:
+        """``candidates``, each with the conditions left to test: its opening value-set
+        conditions are known to pass (they admitted it)."""
         values = {name: value(facts) for name, value in NARROWING.items()}
-        key = (facts.trigger, *implied, *values.values())
+        key = (facts.trigger, changed, released, *values.values())
         found = self._narrowed.get(key)
         if found is None:
-            listening = self.listening(facts.trigger, *implied)
-            found = tuple(rule for rule in listening if _admits(rule, values))
+            listening = self.listening(facts.trigger, changed, released)
+            found = tuple(
+                (rule, rule.conditions[_narrowing_prefix(rule) :])
+                for rule in listening
+                if _admits(rule, values)
+            )
             if len(self._narrowed) >= NARROWED_SIZE:
                 self._narrowed.clear()
             self._narrowed[key] = found
@@ -152,12 +172,14 @@ class RuleSet:
         self, state: TicketState, trigger: TicketEvent, now: datetime, context: Context
     ) -> Plan:
         facts = self.facts(state, trigger, now, context)
+        # Neither depends on what rules write (they read the state's marks), so once each.
+        changed, released = self.owner_changed(facts), self.owner_released(facts)
         plan = Plan()
         # A fired timer is already gone from ``state.timers`` (the pipeline drops it, and
         # drops stale ones before we are called); a rule may set it again.
-        for rule in self.candidates(facts):
-            self._run(rule, facts, plan)
-        if self.owner_changed(facts) or self.owner_released(facts):
+        for rule, rest in self._narrow(facts, changed, released):
+            self._run(rule, rest, facts, plan)
+        if changed or released:
             owner = state.owner
             plan.marks[OWNER_MARK] = facts.owner_id
             plan.marks[OWNER_NAME_MARK] = (owner.name or owner.id) if owner else None
@@ -194,19 +216,22 @@ class RuleSet:
         except Exception as exc:
             raise RuleFailed([f"{self.source}:{rule.line}: rule {rule.name!r}: {exc}"]) from exc
 
-    def _run(self, rule: Rule, facts: Facts, plan: Plan) -> None:
-        if not self.passes(rule, facts):
-            return
-        ok, why = self.matches(rule, facts)  # the plan notes why the rule fired
-        if not ok:
-            return
-        due = facts.event.at if facts.event.type is EventType.TIMER_FIRED else None
-        own = rule.name in self._own_plan
-        # Writing into the shared plan equals merging a rule's own plan into it: actions,
-        # marks, notes and the owner change in order, a timer set or cleared last wins, and
-        # ``evaluate`` drops a cleared timer that a rule set again.
-        emit = Emit(rule.name, facts.event.key, facts, self.scope, Plan() if own else plan, due=due)
+    def _run(self, rule: Rule, rest: tuple[Condition, ...], facts: Facts, plan: Plan) -> None:
+        """Test the conditions left (``rest``), word the reasons of a rule that passes (the
+        plan notes why it fired), and run its actions."""
         try:
+            if not passes(rest, facts):
+                return
+            ok, why = evaluate_all(rule.conditions, facts)
+            if not ok:
+                return
+            event = facts.event
+            due = event.at if event.type is EventType.TIMER_FIRED else None
+            own = rule.name in self._own_plan
+            # Writing into the shared plan equals merging a rule's own plan into it: actions,
+            # marks, notes and the owner change in order, a timer set or cleared last wins,
+            # and ``evaluate`` drops a cleared timer that a rule set again.
+            emit = Emit(rule.name, event.key, facts, self.scope, Plan() if own else plan, due=due)
             for _, run in rule.actions:
                 run(facts, emit)
         except RulesError:
