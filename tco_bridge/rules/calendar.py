@@ -27,6 +27,7 @@ MAX_DAYS = 3660
 #: Deadlines kept per calendar (a plain bound: the cache starts over when full).
 ADD_CACHE_SIZE = 8192
 LABEL = "%a %Y-%m-%d %H:%M %Z"
+ONE_DAY = timedelta(days=1)  # built once: the day loops step by it
 #: A moment as templates show it (``due_local``, ``timers``...).
 LOCAL = "%Y-%m-%d %H:%M %Z"
 #: ``%a`` in the C locale (the process never sets LC_TIME), Monday first.
@@ -62,10 +63,13 @@ class BusinessCalendar:
             holidays_pkg.country_holidays(country, subdiv=subdivision) if country else None
         )
         self._day_cache: dict[date, tuple[Interval, ...]] = {}
-        #: ``add`` results by (start, duration): the rules ask for the same deadlines again
-        #: (several timers from one anchor, each re-arm of a cadence).
-        self._add_cache: dict[tuple[datetime, Duration], datetime] = {}
+        #: ``add`` results by (start, business seconds, business days): the rules ask for the
+        #: same deadlines again (several timers from one anchor, each re-arm of a cadence).
+        self._add_cache: dict[tuple[datetime, int, int], datetime] = {}
         self._label_cache: dict[datetime, str] = {}
+        #: The n-th business day after a local date, by (date, n): ``bd`` deadlines from
+        #: different instants of one day walk the same days.
+        self._day_after_cache: dict[tuple[date, int], date] = {}
         if not any(self.hours):
             raise ValueError(f"calendar {name!r} has no business hours on any weekday")
 
@@ -113,7 +117,7 @@ class BusinessCalendar:
         """``start`` plus ``duration``: elapsed, business seconds or business days."""
         if not duration.business:
             return start.astimezone(UTC) + timedelta(seconds=duration.seconds)
-        key = (start, duration)
+        key = (start, duration.seconds, duration.days)  # the dataclass's own hash is slow
         cached = self._add_cache.get(key)
         if cached is not None:
             return cached
@@ -142,7 +146,7 @@ class BusinessCalendar:
                     return s + timedelta(seconds=remaining)
                 remaining -= available
                 cur = e
-            day += timedelta(days=1)
+            day += ONE_DAY
         raise ValueError(f"calendar {self.name!r}: no business time within {MAX_DAYS} days")
 
     def next_open(self, instant: datetime) -> datetime:
@@ -153,7 +157,7 @@ class BusinessCalendar:
             for s, e in self.intervals(day):
                 if cur < e:
                     return max(s, cur)
-            day += timedelta(days=1)
+            day += ONE_DAY
         raise ValueError(f"calendar {self.name!r}: no business time within {MAX_DAYS} days")
 
     def add_business_days(self, start: datetime, days: int) -> datetime:
@@ -161,14 +165,25 @@ class BusinessCalendar:
         if days <= 0:
             return opened
         local = opened.astimezone(self.tz)
-        day, wall = local.date(), local.time().replace(tzinfo=None)
+        day = self.business_day_after(local.date(), days)
+        return self._clamp(day, local.time().replace(tzinfo=None))
+
+    def business_day_after(self, day: date, days: int) -> date:
+        """The ``days``-th business day after the local date ``day`` (``days`` >= 1)."""
+        key = (day, days)
+        found = self._day_after_cache.get(key)
+        if found is not None:
+            return found
         count = 0
         for _ in range(MAX_DAYS):
-            day += timedelta(days=1)
+            day += ONE_DAY
             if self.intervals(day):
                 count += 1
                 if count == days:
-                    return self._clamp(day, wall)
+                    if len(self._day_after_cache) >= ADD_CACHE_SIZE:
+                        self._day_after_cache.clear()
+                    self._day_after_cache[key] = day
+                    return day
         raise ValueError(f"calendar {self.name!r}: no business day within {MAX_DAYS} days")
 
     def _clamp(self, day: date, wall: time) -> datetime:
@@ -194,7 +209,7 @@ class BusinessCalendar:
                 lo, hi = max(s, a), min(e, b)
                 if hi > lo:
                     total += (hi - lo).total_seconds()
-            day += timedelta(days=1)
+            day += ONE_DAY
         return total
 
 

@@ -194,3 +194,23 @@ def test_labels_are_strftime_to_the_byte() -> None:
     assert format_label(at(BERLIN, 2025, 3, 3, 9, 5)) == "Mon 2025-03-03 09:05 CET"
     assert format_label(at(UTC, 999, 1, 1, 0, 0), weekday=False) == "999-01-01 00:00 UTC"
     assert checked == 3 * len(moments)
+
+
+def test_business_days_from_many_instants_agree_with_counting_days() -> None:
+    """``bd`` deadlines share a per-calendar table of "n-th business day after a date";
+    asked in any order and again, it gives what counting the open days one by one gives
+    (Easter 2025 and an explicit date included)."""
+    cal = calendar(country="DE", subdivision="BE", dates=[date(2025, 4, 24)])
+    rng = random.Random(5)
+    first = date(2025, 4, 1)
+    asked = [(first + timedelta(days=rng.randrange(40)), rng.randrange(1, 15)) for _ in range(300)]
+    for day, n in asked * 2:
+        counted, cur = 0, day
+        while counted < n:
+            cur += timedelta(days=1)
+            counted += bool(cal.intervals(cur))
+        assert cal.business_day_after(day, n) == cur, (day, n)
+    # Thursday 17 April 2025, 2bd: Good Friday, the weekend, Easter Monday, then 22 and 23
+    assert cal.add_business_days(at(BERLIN, 2025, 4, 17, 10, 0), 2) == at(
+        BERLIN, 2025, 4, 23, 10, 0
+    )
