@@ -25,7 +25,7 @@ from .actions import Emit, Run
 from .conditions import Condition, evaluate_all, passes
 from .model import Definitions, Facts
 from .scope import OWNER_MARK, OWNER_NAME_MARK, template_scope
-from .value_conditions import NARROWING
+from .value_conditions import NARROWING, narrowing_values
 
 OWNER_CHANGED = "owner.changed"
 #: The announced owner is gone and nobody replaced them (model ``none``: a reopen gives the
@@ -33,8 +33,8 @@ OWNER_CHANGED = "owner.changed"
 OWNER_RELEASED = "owner.released"
 TIMER_PREFIX = "timer:"
 _T = TypeVar("_T")
-#: Candidate rules, each with the conditions left to test.
-Narrowed = tuple[tuple["Rule", tuple[Condition, ...]], ...]
+#: Candidate rules, each with the conditions left to test and whether it plans on its own.
+Narrowed = tuple[tuple["Rule", tuple[Condition, ...], bool], ...]
 
 
 #: Actions that read the plan of their own rule (see ``target_actions``).
@@ -128,18 +128,18 @@ class RuleSet:
         less those whose opening status or author condition already rules them out: the same
         rules would fail that condition first, so nothing else about them is asked."""
         implied = (self.owner_changed(facts), self.owner_released(facts))
-        return tuple(rule for rule, _ in self._narrow(facts, *implied))
+        return tuple(rule for rule, _, _ in self._narrow(facts, *implied))
 
     def _narrow(self, facts: Facts, changed: bool, released: bool) -> Narrowed:
-        """``candidates``, each with the conditions left to test: its opening value-set
-        conditions are known to pass (they admitted it)."""
-        values = {name: value(facts) for name, value in NARROWING.items()}
-        key = (facts.trigger, changed, released, *values.values())
+        """``candidates``, each with the conditions left to test (its opening value-set
+        conditions are known to pass: they admitted it) and whether it plans on its own."""
+        key = (facts.trigger, changed, released, *narrowing_values(facts))
         found = self._narrowed.get(key)
         if found is None:
+            values = dict(zip(NARROWING, key[3:], strict=True))
             listening = self.listening(facts.trigger, changed, released)
             found = tuple(
-                (rule, rule.conditions[_narrowing_prefix(rule) :])
+                (rule, rule.conditions[_narrowing_prefix(rule) :], rule.name in self._own_plan)
                 for rule in listening
                 if _admits(rule, values)
             )
@@ -177,8 +177,8 @@ class RuleSet:
         plan = Plan()
         # A fired timer is already gone from ``state.timers`` (the pipeline drops it, and
         # drops stale ones before we are called); a rule may set it again.
-        for rule, rest in self._narrow(facts, changed, released):
-            self._run(rule, rest, facts, plan)
+        for rule, rest, own in self._narrow(facts, changed, released):
+            self._run(rule, rest, own, facts, plan)
         if changed or released:
             owner = state.owner
             plan.marks[OWNER_MARK] = facts.owner_id
@@ -216,7 +216,9 @@ class RuleSet:
         except Exception as exc:
             raise RuleFailed([f"{self.source}:{rule.line}: rule {rule.name!r}: {exc}"]) from exc
 
-    def _run(self, rule: Rule, rest: tuple[Condition, ...], facts: Facts, plan: Plan) -> None:
+    def _run(
+        self, rule: Rule, rest: tuple[Condition, ...], own: bool, facts: Facts, plan: Plan
+    ) -> None:
         """Test the conditions left (``rest``), word the reasons of a rule that passes (the
         plan notes why it fired), and run its actions."""
         try:
@@ -227,7 +229,6 @@ class RuleSet:
                 return
             event = facts.event
             due = event.at if event.type is EventType.TIMER_FIRED else None
-            own = rule.name in self._own_plan
             # Writing into the shared plan equals merging a rule's own plan into it: actions,
             # marks, notes and the owner change in order, a timer set or cleared last wins,
             # and ``evaluate`` drops a cleared timer that a rule set again.

@@ -130,6 +130,7 @@ class Facts:
         "trigger",
         "actor",
         "actor_kind",
+        "author",
         "_cache",
     )
 
@@ -160,6 +161,8 @@ class Facts:
         actor = comment.author if comment is not None and comment.author else event.actor
         self.actor: Actor | None = actor
         self.actor_kind: ActorKind = actor.kind if actor is not None else ActorKind.UNKNOWN
+        #: ``actor_kind.value`` (the ``author`` conditions ask; an enum's value is slow to read).
+        self.author: str = self.actor_kind.value
 
     def once(self, key: str, compute: Callable[[], _T]) -> _T:
         """A value computed once per evaluation (several rules' conditions ask the same)."""

@@ -58,12 +58,17 @@ def _status_of(f: Facts) -> object:
 
 
 def _author_of(f: Facts) -> object:
-    return f.actor_kind.value
+    return f.author
 
 
 #: Conditions whose value the engine reads once per evaluation to narrow the candidate rules:
 #: a rule that opens with such a condition excluding the value cannot match.
 NARROWING: dict[str, Callable[[Facts], object]] = {"status": _status_of, "author": _author_of}
+
+
+def narrowing_values(f: Facts) -> tuple[object, object]:
+    """The values of :data:`NARROWING`, in its order (written out: read on every event)."""
+    return f.state.register("status"), f.author
 
 
 def tags(mode: str) -> Compiler:

@@ -19,6 +19,7 @@ from rules_kit import ALICE, BOB, CAROL, ERIN, T0, Sim, minutes
 from tco_bridge.events import Status, TicketEvent
 from tco_bridge.plan import Context, Plan
 from tco_bridge.rules import RuleSet
+from tco_bridge.rules.value_conditions import NARROWING, narrowing_values
 from tco_bridge.state import TicketState
 
 REPLIES = [
@@ -47,6 +48,8 @@ class Both:
         self, state: TicketState, trigger: TicketEvent, now: datetime, context: Context
     ) -> Plan:
         facts = self.rules.facts(state, trigger, now, context)
+        # the values the engine narrows by, read in one go, are those NARROWING names
+        assert narrowing_values(facts) == tuple(read(facts) for read in NARROWING.values())
         candidates = self.rules.candidates(facts)
         listening = self.rules.listening(
             facts.trigger, self.rules.owner_changed(facts), self.rules.owner_released(facts)
