@@ -8,10 +8,10 @@ trigger), so a retried or replayed job can recognise work it already did.
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, fields
 from dataclasses import field as dc_field
+from hashlib import sha256 as _sha256
 from typing import Any
 
 
@@ -112,5 +112,5 @@ def action_id(connector: str, ticket: str, rule: str, trigger: str) -> str:
     It is written into notes and tasks (e.g. as a label ``tco-<hex>``) so a create can look
     for an existing result before writing again.
     """
-    digest = hashlib.sha256(f"{connector}\x1f{ticket}\x1f{rule}\x1f{trigger}".encode()).hexdigest()
-    return f"tco-{digest[:20]}"
+    digest = _sha256(f"{connector}\x1f{ticket}\x1f{rule}\x1f{trigger}".encode()).digest()
+    return "tco-" + digest[:10].hex()  # the first 20 hex digits, without hexing the rest

@@ -36,20 +36,16 @@ class Emit:
 
     def action(self, kind: ActionKind, *, once: bool = False, **fields: Any) -> Action:
         state = self.facts.state
+        connector, ticket, rule = state.connector, state.ticket, self.rule
         trigger = "once" if once else self.trigger_key
         if self.count and not once:
             trigger = f"{trigger}#{self.count}"
         self.count += 1
-        action = Action(
-            id=action_id(state.connector, state.ticket, self.rule, trigger),
-            connector=state.connector,
-            ticket=state.ticket,
-            kind=kind,
-            rule=self.rule,
-            **fields,
+        action_ = Action(
+            action_id(connector, ticket, rule, trigger), connector, ticket, kind, rule, **fields
         )
-        self.plan.actions.append(action)
-        return action
+        self.plan.actions.append(action_)
+        return action_
 
     def text(self, template: Text) -> str:
         return render(template, self.scope(self, self.due, template.names))

@@ -4,6 +4,7 @@ the same arguments as the dataclass's own, with the same defaults, and stay froz
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import inspect
 
 import pytest
@@ -48,4 +49,14 @@ def test_it_stays_frozen_and_refuses_missing_or_unknown_arguments() -> None:
         Action("tco-1", "jira", "T-1", ActionKind.NOTE, "r", colour="red")  # type: ignore[call-arg]
     assert dataclasses.replace(action, text="other").text == "other"
     assert action.id == "tco-1"
-    assert action_id("jira", "T-1", "r", "k") == action_id("jira", "T-1", "r", "k")
+
+
+def test_action_ids_never_change_between_versions() -> None:
+    """Done keys, outbox entries and the markers in written notes hold these ids: a
+    redelivery after an upgrade must find the same id, so the derivation is pinned."""
+    trigger = "timer:customer_update_due:2025-03-03T12:32:00+00:00"
+    text = f"jira\x1fPROJ-7\x1fupdate-cadence-due\x1f{trigger}"
+    expected = "tco-" + hashlib.sha256(text.encode()).hexdigest()[:20]
+    assert action_id("jira", "PROJ-7", "update-cadence-due", trigger) == expected
+    assert expected == "tco-8be25617c8813716513a"
+    assert action_id("jira", "PROJ-7", "update-cadence-due", trigger + "#1") != expected
