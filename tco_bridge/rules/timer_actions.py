@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ..events import EventType
-from .calendar import wall_clock
+from .calendar import BusinessCalendar, wall_clock
 from .durations import Duration
 from .emit import Emit, Library, Run
 from .model import ANCHORS, Definitions, DurationSpec, Facts, PerPriority
@@ -72,36 +72,42 @@ def set_timer(src: Source, node: Node, lib: Library) -> Run | None:
     if name is None or spec is None or anchor is None:
         return None
     lib.timers.add(name)
+    calendar = defs.calendar(calendar_name)
+    on_hours = f" of business time ({calendar_name or defs.default_calendar} hours)"
 
     def run(f: Facts, emit: Emit) -> None:
         duration = _pick(spec, f)
         start = f.anchor(anchor) or f.state.created_at or f.event.at
-        calendar = defs.calendar(calendar_name)
-
-        def due_from(start: datetime) -> datetime:
-            due = calendar.add(start, duration) if calendar else start + duration.timedelta
-            if before is not None:
-                due = max(start, due - _pick(before, f).timedelta)
-            return due
-
-        due = due_from(start)
+        cut = _pick(before, f) if before is not None else None
+        due = _due(calendar, start, duration, cut)
         how = f"{anchor} {wall_clock(start, calendar)} + {duration.text}"
         if duration.business and calendar is not None:
-            how += f" of business time ({calendar_name or defs.default_calendar} hours)"
-        if before is not None:
-            how += f" - {_pick(before, f).text}"
+            how += on_hours
+        if cut is not None:
+            how += f" - {cut.text}"
         how += f" = {wall_clock(due, calendar)}"
         if due <= f.now:
-            late = _late_due(f, name, due, due_from)
+            late = _late_due(f, name, due, lambda at: _due(calendar, at, duration, cut))
             if late != due:
                 how += f", already past: due {wall_clock(late, calendar)}"
             due = late
-        emit.plan.timers_cleared.discard(name)
-        emit.plan.timers_set[name] = due
-        emit.plan.timer_notes[name] = how
+        plan = emit.plan
+        plan.timers_cleared.discard(name)
+        plan.timers_set[name] = due
+        plan.timer_notes[name] = how
         emit.due = due
 
     return run
+
+
+def _due(
+    calendar: BusinessCalendar | None, start: datetime, duration: Duration, cut: Duration | None
+) -> datetime:
+    """``start`` + ``duration`` (on the calendar), less ``cut`` but never before ``start``."""
+    due = calendar.add(start, duration) if calendar else start + duration.timedelta
+    if cut is not None:
+        due = max(start, due - cut.timedelta)
+    return due
 
 
 def _late_due(
