@@ -52,7 +52,13 @@ def _combinator(kind: str) -> Compiler:
                 reasons.append(why)
             return False, "none of: " + " | ".join(reasons)
 
-        return Tested(any_of, lambda f: any(passes(branch, f) for branch in branches))
+        def any_passes(f: Facts) -> bool:
+            for branch in branches:
+                if passes(branch, f):
+                    return True
+            return False
+
+        return Tested(any_of, any_passes)
 
     return compile_
 

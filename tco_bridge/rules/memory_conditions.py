@@ -15,6 +15,9 @@ def timer_set(src: Source, node: Node, defs: Definitions) -> Tested | None:
         missing = [n for n in names if n not in f.state.timers]
         return not missing, f"timer {missing} not set" if missing else f"timers {names} set"
 
+    if len(names) == 1:  # the usual case, without a generator per test
+        (only,) = names
+        return Tested(check, lambda f: only in f.state.timers)
     return Tested(check, lambda f: all(n in f.state.timers for n in names))
 
 
@@ -22,18 +25,22 @@ def workload(crosses: bool) -> Compiler:
     """``owner_workload_above: N``: the owner has more than N open tickets, this one included;
     ``owner_workload_crosses: N``: this ticket is the one that took them over N."""
 
-    def compile_(src: Source, node: Node, defs: Definitions) -> Check | None:
+    def compile_(src: Source, node: Node, defs: Definitions) -> Tested | None:
         cap = src.integer(node)
         if cap is None:
             return None
 
+        def test(f: Facts) -> bool:
+            owner = f.owner_id
+            count = f.context.workload.get(owner, 0) if owner else 0
+            return count == cap + 1 if crosses else count > cap
+
         def check(f: Facts) -> tuple[bool, str]:
             owner = f.owner_id
             count = f.context.workload.get(owner, 0) if owner else 0
-            ok = count == cap + 1 if crosses else count > cap
-            return ok, f"owner {owner!r} has {count} open owned tickets (cap {cap})"
+            return test(f), f"owner {owner!r} has {count} open owned tickets (cap {cap})"
 
-        return check
+        return Tested(check, test)
 
     return compile_
 
@@ -53,30 +60,44 @@ def marked(wanted: bool) -> Compiler:
             marks = f.marks
             return all((marks.get(n) not in (None, False)) is wanted for n in names)
 
+        if len(names) == 1:  # the usual case, without a generator per test
+            (only,) = names
+            return Tested(check, lambda f: (f.marks.get(only) not in (None, False)) is wanted)
         return Tested(check, test)
 
     return compile_
 
 
 def mark_compare(below: bool) -> Compiler:
-    def compile_(src: Source, node: Node, defs: Definitions) -> Check | None:
+    def compile_(src: Source, node: Node, defs: Definitions) -> Tested | None:
         children = src.mapping(node) or {}
         limits = {
             k: v for k, v in ((k, src.integer(n)) for k, n in children.items()) if v is not None
         }
 
+        def count(f: Facts, name: str) -> int:
+            value = f.marks.get(name) or 0
+            if not isinstance(value, int):
+                raise TypeError(f"mark {name!r} holds {value!r}, not a number")
+            return value
+
         def check(f: Facts) -> tuple[bool, str]:
             for name, limit in limits.items():
-                value = f.marks.get(name) or 0
-                if not isinstance(value, int):
-                    raise TypeError(f"mark {name!r} holds {value!r}, not a number")
+                value = count(f, name)
                 ok = value < limit if below else value >= limit
                 if not ok:
                     op = "<" if below else ">="
                     return False, f"mark {name} is {value}, wanted {op} {limit}"
             return True, f"marks {limits} ok"
 
-        return check
+        def test(f: Facts) -> bool:
+            for name, limit in limits.items():
+                value = count(f, name)
+                if not (value < limit if below else value >= limit):
+                    return False
+            return True
+
+        return Tested(check, test)
 
     return compile_
 
