@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..escalation import escalation_path, is_escalated
+from ..escalation import Segment, escalation_path, is_escalated
 from .checks import Compiler, Tested, flag
 from .model import Definitions, Facts
 from .yamlsrc import Node, Source
@@ -20,10 +20,16 @@ def bool_condition(what: str, fn: Callable[[Facts], bool]) -> Compiler:
     return compile_
 
 
+def escalation_of(f: Facts) -> list[Segment]:
+    """The ticket's escalation path, worked out once per evaluation (the pickup conditions
+    and the group targets ask); not to be changed."""
+    return f.once("escalation_path", lambda: escalation_path(f.state, f.policy))
+
+
 def _picked_up(f: Facts) -> bool:
     if not is_escalated(f.state, f.policy):
         return False
-    path = escalation_path(f.state, f.policy)
+    path = escalation_of(f)
     return bool(path) and path[-1].picked_up_at is not None
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..escalation import Segment, escalation_path, is_escalated
+from ..escalation import Segment, is_escalated
 from .calendar import wall_clock
+from .flag_conditions import escalation_of
 from .targets import (
     ETA_MARK,
     ETA_PASSED,
@@ -39,7 +40,7 @@ def current_segment(f: Facts) -> Segment | None:
     """The stay the ticket is in now (None: it is not with an escalation group)."""
     if not is_escalated(f.state, f.policy):
         return None
-    path = escalation_path(f.state, f.policy)
+    path = escalation_of(f)
     return path[-1] if path and path[-1].left_at is None else None
 
 
