@@ -14,7 +14,7 @@ from tco_bridge.actions import Action, ActionKind, action_id
 from tco_bridge.events import Actor, ActorKind, EventType, Status, TicketEvent
 from tco_bridge.ownership import OwnershipPolicy
 from tco_bridge.pipeline import OWNER_MIRROR_RULE, is_own_write, process, with_ticket
-from tco_bridge.plan import Context, OwnershipOnly, Plan
+from tco_bridge.plan import Context, OwnerChange, OwnershipOnly, Plan
 from tco_bridge.state import TicketState, new_state
 from tco_bridge.ticket_apply import apply_all
 
@@ -46,6 +46,8 @@ def test_a_timer_reset_after_it_was_released_fires_nothing() -> None:
     state = replace(owned(), timers={"due": T0 + timedelta(minutes=90)})
     stale = fire(state, "due", 60)  # released at 60, moved to 90 meanwhile
     assert stale is state
+    event = ev(60, EventType.TIMER_FIRED, "timer:due:60", field="due")
+    assert process(state, event, RULES, T0, Context()).plan == Plan()
 
 
 def test_the_workload_rules_see_moves_with_the_ticket_being_taken() -> None:
@@ -159,3 +161,16 @@ def test_the_bridges_own_comment_is_recorded_but_asks_no_rule() -> None:
     step = process(mirrored(), own, rules, T0, Context())
     assert rules.seen == [] and step.plan.actions == []
     assert is_own_write(own) and not is_own_write(reply(20, ANNA, "c8"))
+    # a tool may name whoever saved the update as its actor: the comment's author decides
+    assert is_own_write(replace(own, actor=ANNA))
+    assert not is_own_write(replace(reply(20, ANNA, "c9"), actor=BRIDGE))
+
+
+def test_a_rules_handover_names_the_new_owner_and_records_why() -> None:
+    change = OwnerChange("bob", "Bob Backup", "absence")
+    rules = Scripted({"c2": lambda: Plan(owner_change=change)})
+    step = process(mirrored(), reply(20, ANNA, "c2"), rules, T0, Context())
+    assert step.state.owner is not None
+    assert (step.state.owner.id, step.state.owner.name) == ("bob", "Bob Backup")
+    override = step.state.owner_override
+    assert override is not None and override.key == f"override:absence:{T0.isoformat()}"
