@@ -7,13 +7,13 @@ One handler per :class:`ActionKind`, each a few REST calls through :class:`Trans
 - ``assign``: ``PUT /rest/api/2/issue/{key}/assignee`` with ``accountId`` (Cloud) or ``name``
   (DC); ``extra["unassign"]`` clears the assignee with ``{"accountId": null}`` (Cloud) or
   ``{"name": null}`` (DC). A ``group`` goes to ``TCO_JIRA_GROUP_FIELD`` (custom select field or
-  components), after the assignee change.
-  The library's ``assign_issue`` is not used: it first searches users, turns any failure of
-  that search (a 429 included) into a status-less error, and decides Cloud vs DC from server
-  info this connector deliberately does not fetch.
+  components), after the assignee change or in the issue's one edit (below). The library's
+  ``assign_issue`` is not used: its user search turns any failure (a 429 included) into a
+  status-less error, and it asks the server which deployment it is.
 - ``set_field`` / ``add_label`` / ``remove_label``: ``PUT /rest/api/2/issue/{key}``. Several
-  of these and ``set_owner`` due on one issue at one moment go in ONE edit (``fields`` and
-  ``update.labels`` merged): Jira's per-issue write limit counts calls, not fields. A note
+  of these, ``set_owner`` and an ``assign``'s group move due on one issue at one moment go in
+  ONE edit (``fields`` and ``update.labels`` merged): Jira's per-issue write limit counts
+  calls, not fields (the assignee keeps its endpoint, which needs no edit screen). A note
   written as a restricted (or public) v2 comment rides in that edit too
   (``update.comment: [{"add": {body, visibility}}]``) on a first attempt; a JSM comment keeps
   its own request, since its internal visibility belongs to the JSM request API, and a retry
@@ -24,8 +24,7 @@ One handler per :class:`ActionKind`, each a few REST calls through :class:`Trans
 - ``create_task``: find-or-create, then link (``tasks.py``).
 - ``set_owner``: a user-picker custom field or a ``tco-owner-<id>`` label.
 
-Only notes and tasks need ``check_existing``: the other writes set a state, so doing them again
-is harmless.
+Only notes and tasks need ``check_existing``: the other writes set a state (again, harmlessly).
 """
 
 from __future__ import annotations
@@ -79,12 +78,19 @@ class Writer:
         # time; a restricted or public comment can, a JSM internal one cannot.
         fold = not check_existing
         edits = [i for i, a in enumerate(actions) if self._edit_part(a, fold) is not None]
+        moved: dict[int, str] = {}  # assignments whose group move rode in the edit
         try:
             if self._settings.coalesce and len(edits) > 1:
                 together = self._edit_together([actions[i] for i in edits], fold)
-                done.update(zip(edits, together, strict=True))
+                for i, outcome in zip(edits, together, strict=True):
+                    if actions[i].kind is ActionKind.ASSIGN:
+                        moved[i] = outcome.detail  # done once its assignee call lands too
+                    else:
+                        done[i] = outcome
             for i, action in enumerate(actions):
-                if i not in done:
+                if i in moved:
+                    done[i] = self._assign(action, check_existing, in_edit=moved[i])
+                elif i not in done:
                     done[i] = self._handlers[action.kind](action, check_existing)
         except TicketApiError as exc:
             # What landed before the failure is reported with it: a retry sends only the rest.
@@ -115,6 +121,8 @@ class Writer:
         if action.kind is ActionKind.NOTE and fold_notes and action.text:
             comment = edit_comment(self._settings, self._directory, action)
             return {"update": {"comment": [comment]}} if comment else None
+        if action.kind is ActionKind.ASSIGN:
+            return self._group_part(action)
         if action.kind not in EDITS:
             return None
         if action.kind is ActionKind.SET_FIELD:
@@ -127,7 +135,15 @@ class Writer:
             return self._owner_part(action)
         return None
 
+    def _group_part(self, action: Action) -> Json | None:
+        """An assignment's group move as an edit (the assignee has its own endpoint)."""
+        if not action.group or self._settings.group_field == "project":
+            return None  # no group, or one the REST API cannot move (refused on its own)
+        return {"fields": self._group_value(action.group)}
+
     def _done(self, action: Action) -> str:
+        if action.kind is ActionKind.ASSIGN:
+            return f"group {action.group}"
         if action.kind is ActionKind.NOTE:
             return f"{'public reply' if is_public(action) else 'note'} written"
         if action.kind is ActionKind.SET_FIELD:
@@ -157,7 +173,8 @@ class Writer:
         comment_id = write_note(self._transport, self._settings, self._directory, action)
         return Outcome(action.id, True, f"{what} written", comment_id)
 
-    def _assign(self, action: Action, _: bool) -> Outcome:
+    def _assign(self, action: Action, _: bool, in_edit: str | None = None) -> Outcome:
+        """The assignee, then the group move (``in_edit``: it rode in the one edit, so done)."""
         done: list[str] = []
         path = f"{issue_path(action.ticket)}/assignee"
         if action.extra.get("unassign"):
@@ -167,7 +184,9 @@ class Writer:
         elif action.assignee:
             self._transport.call("PUT", path, body=self._user(action.assignee))
             done.append(f"assignee {action.assignee}")
-        if action.group:
+        if in_edit is not None:
+            done.append(in_edit)
+        elif action.group:
             self._edit(action.ticket, {"fields": self._group_value(action.group)})
             done.append(f"group {action.group}")
         return Outcome(action.id, True, ", ".join(done) or "nothing to assign")

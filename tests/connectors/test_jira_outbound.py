@@ -400,6 +400,46 @@ def test_an_issues_field_and_label_edits_of_one_moment_are_one_edit(
     assert outcomes[3].detail == "owner a1 mirrored to customfield_10060 (one edit of 4 changes)"
 
 
+def test_an_escalations_group_move_rides_in_the_issues_one_edit(
+    jira: responses.RequestsMock,
+) -> None:
+    """An assignment that moves the group, due with the owner mirror: the group field joins
+    the owner's edit (Jira's per-issue write limit counts calls); the assignee keeps its own
+    endpoint, which needs no edit screen."""
+    jira.put(
+        f"{DC}/rest/api/2/issue/SD-42",
+        status=204,
+        match=[
+            body(
+                {
+                    "fields": {"customfield_10500": {"value": "L2 Network"}},
+                    "update": {"labels": [{"add": "tco-owner-jdoe"}]},
+                }
+            )
+        ],
+    )
+    jira.put(f"{DC}/rest/api/2/issue/SD-42/assignee", status=204, match=[body({"name": "eve"})])
+    escalate = replace(action(ActionKind.ASSIGN, assignee="eve", group="L2 Network"), id="tco-a")
+    owner = replace(action(ActionKind.SET_OWNER, owner="jdoe"), id="tco-o")
+    outcomes = datacenter().perform([escalate, owner])
+    assert [o.ok for o in outcomes] == [True, True] and len(jira.calls) == 2
+    assert outcomes[0].detail == "assignee eve, group L2 Network (one edit of 2 changes)"
+
+
+def test_a_group_move_in_the_edit_and_a_failed_assignee_retry_the_assignment(
+    jira: responses.RequestsMock,
+) -> None:
+    """The edit carrying the group landed, the assignee call did not: the assignment is not
+    reported landed (its retry sets the group again, which is harmless), the owner is."""
+    jira.put(f"{DC}/rest/api/2/issue/SD-42", status=204)
+    jira.put(f"{DC}/rest/api/2/issue/SD-42/assignee", status=503)
+    escalate = replace(action(ActionKind.ASSIGN, assignee="eve", group="L2 Network"), id="tco-a")
+    owner = replace(action(ActionKind.SET_OWNER, owner="jdoe"), id="tco-o")
+    with pytest.raises(RetryableApiError) as caught:
+        datacenter().perform([escalate, owner])
+    assert [o.action_id for o in caught.value.landed] == ["tco-o"]
+
+
 def test_a_failure_after_the_edit_reports_the_edits_as_landed(
     jira: responses.RequestsMock,
 ) -> None:
