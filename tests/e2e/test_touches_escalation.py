@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 import payloads as p
@@ -125,3 +126,68 @@ def test_escalation_time_stops_when_a_zendesk_ticket_leaves_the_group() -> None:
     still_open = state_of(ZENDESK, "5158", Z_POLICY, *bodies[:3])
     eight_00 = datetime.fromisoformat("2026-01-05T09:20:00.123456+00:00")
     assert escalation_seconds(still_open, escalation_path(still_open, Z_POLICY), eight_00) == 3600
+
+
+# --- Jira Data Center: the group in a custom "Team" field named by display name ----------------
+
+DC_TEAM = JiraConnector(
+    JiraSettings(
+        deployment="datacenter",
+        group_field=p.TEAM_FIELD,
+        field_names=MappingProxyType({"team": p.TEAM_FIELD}),
+    )
+)
+DC_ANNA = {"name": "anna.dc", "key": "JIRAUSER10103", "displayName": "Anna Agent"}
+DC_EVE = {"name": "eve.l2", "key": "JIRAUSER10200", "displayName": "Eve Engineer"}
+
+
+def dc_body(
+    minute: int, user: dict[str, Any], items: list[dict[str, Any]] | None, team: str
+) -> dict[str, Any]:
+    """The DC fixture as ``user`` left it at ``minute``: ``items`` its changelog (None: the
+    issue's creation), DC-shaped (no ``fieldId``, custom fields by display name)."""
+    data = copy.deepcopy(p._load("jira/jira_dc_issue_updated_status_change__crystalvjohnston.json"))
+    data["timestamp"] = p.T0_MS + minute * 60_000
+    data["user"] = user
+    data["issue"]["fields"][p.TEAM_FIELD] = {"value": team, "id": "10100"}
+    if items is None:
+        data.update(webhookEvent="jira:issue_created", issue_event_type_name="issue_created")
+        data.pop("changelog", None)
+    else:
+        data["changelog"] = {"id": f"5{minute:04d}", "items": items}
+    return data
+
+
+def dc_story() -> list[dict[str, Any]]:
+    """Created, Anna replies, moves the Team to L2 at minute 30, Eve resolves at minute 75."""
+    customer = {"name": "crystal.johnston", "key": "crystal.johnston", "displayName": "Crystal"}
+    reply = dc_body(5, DC_ANNA, [], "Service Desk")
+    reply.update(issue_event_type_name="issue_commented",
+                 comment={"id": "901", "author": DC_ANNA, "body": "On it."})  # fmt: skip
+    team = [{"field": "Team", "fieldtype": "custom", "from": "10100",
+             "fromString": "Service Desk", "to": "10101", "toString": "L2 Network"}]  # fmt: skip
+    resolve = [
+        {"field": "resolution", "fieldtype": "jira", "from": None, "fromString": None,
+         "to": "1", "toString": "Fixed"},
+        {"field": "status", "fieldtype": "jira", "from": "10022", "fromString": "To Do",
+         "to": "10001", "toString": "Resolved"},
+    ]  # fmt: skip
+    resolved = dc_body(75, DC_EVE, resolve, "L2 Network")
+    resolved["issue"]["fields"]["status"] = {"name": "Resolved", "statusCategory": {"key": "done"}}
+    return [dc_body(0, customer, None, "Service Desk"), reply,
+            dc_body(30, DC_ANNA, team, "L2 Network"), resolved]  # fmt: skip
+
+
+def test_a_dc_resolve_is_one_touch_and_ends_the_l2_stay() -> None:
+    bodies = dc_story()
+    events = parse(DC_TEAM, *bodies)
+    resolve = [e for e in events if e.at == events[-1].at]
+    assert len(resolve) == 2 and len({touch_key(e) for e in resolve}) == 1
+    state = state_of(DC_TEAM, events[0].ticket, DC_POLICY, *bodies)
+    assert state.touches == 3  # Anna's reply, Anna's Team move, Eve's resolve
+    path = escalation_path(state, DC_POLICY)
+    assert [s.group for s in path] == ["L2 Network"]
+    days_later = state.resolved_at + timedelta(days=3)  # type: ignore[operator]
+    assert escalation_seconds(state, path, days_later) == 45 * 60
+    [anna] = ownership_metrics([state], DC_POLICY, days_later)
+    assert (anna["key"], anna["escalation_minutes"]) == ("anna.dc", 45.0)
