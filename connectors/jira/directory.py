@@ -9,7 +9,9 @@
 * **Data Center user keys → usernames.** DC changelog ``from``/``to`` carry user keys
   (``JIRAUSER10103``); mentions (``[~username]``), assignments and user-picker fields want the
   username. The delivery's own user objects answer first (see ``inbound``); else
-  ``GET /rest/api/2/user?key=<key>``, cached.
+  ``GET /rest/api/2/user?key=<key>``, cached. A key Jira cannot name (a deleted user, an
+  error) is asked about again only after ``REFRESH_S``: parsing runs while Jira waits for the
+  webhook's answer, so it must not call Jira on every delivery that carries that key.
 * **Service-desk projects.** A JSM internal comment exists only on a service-desk project
   (elsewhere ``/rest/servicedeskapi/`` answers 404). ``GET /rest/api/2/project/{key}`` says
   ``projectTypeKey: service_desk``; cached per project.
@@ -51,6 +53,7 @@ class Directory:
         self._fields: dict[str, str] = {}
         self._fields_read_at: float | None = None
         self._users: dict[str, str] = {}
+        self._unnamed: dict[str, float] = {}  # key → when Jira could not name it
         self._desks: dict[str, bool] = {}
 
     @property
@@ -90,15 +93,19 @@ class Directory:
         """The username of the DC user with ``key``; None when Jira cannot say."""
         if key in self._users:
             return self._users[key]
-        if not self.can_ask:
+        missed_at = self._unnamed.get(key)
+        if not self.can_ask or (missed_at is not None and self._clock() - missed_at < REFRESH_S):
             return None
         try:
             user = self._transport.call("GET", "/rest/api/2/user", params={"key": key})
         except TicketApiError:
-            return None
+            user = None
         name = text(obj(user).get("name"))
         if name:
             self._users[key] = name
+            self._unnamed.pop(key, None)
+        else:
+            self._unnamed[key] = self._clock()
         return name
 
     # --- projects ------------------------------------------------------------------------

@@ -312,6 +312,24 @@ def test_a_user_jira_cannot_name_keeps_its_key() -> None:
     assert again.after == "JIRAUSER99999"
 
 
+def test_a_key_jira_cannot_name_is_not_asked_again_on_every_delivery() -> None:
+    """Parsing runs while Jira waits for the webhook's answer: a key Jira does not know (a
+    deleted user) is asked about again only after the refresh interval."""
+    now = [1000.0]
+    conn = connector(clock=lambda: now[0])
+    with responses.RequestsMock() as mock:
+        mock.get(f"{URL}/rest/api/2/user", status=404, json={"errorMessages": ["no"]})
+        for _ in range(3):
+            [event] = parse(conn, assign(None, "JIRAUSER99999"))
+            assert event.after == "JIRAUSER99999"
+        assert len(mock.calls) == 1
+        now[0] += REFRESH_S
+        mock.replace(responses.GET, f"{URL}/rest/api/2/user", json=EVE)
+        [found] = parse(conn, assign(None, "JIRAUSER99999"))
+        assert len(mock.calls) == 2
+    assert found.after == "eve.l2"
+
+
 def test_a_restricted_note_rides_in_the_issues_one_edit() -> None:
     """Jira Software style notes (a role-restricted comment) can travel in the edit that sets
     the owner field; a retry (check_existing) writes them on their own, after the marker
