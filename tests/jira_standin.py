@@ -8,7 +8,9 @@ Refusals, each as Jira answers them (``errorMessages`` / ``errors``):
 * an Atlassian Document Format body sent to REST v2 (v2 takes wiki-markup strings) → 400;
 * a transition id the issue does not offer → 400;
 * a JSM comment (``/rest/servicedeskapi/request/{key}/comment``) on an issue of a project that
-  is not a service desk → 404;
+  is not a service desk, or on a service desk's issue that is no customer request (an agent's
+  Task, a Sub-task: ``not_requests``) → 404;
+* anything about a deleted issue (``deleted``) → 404;
 * a restricted comment whose role is not one of the project's roles → 400.
 
 It also serves what the directory reads: ``/rest/api/2/field``, ``/rest/api/2/user?key=``
@@ -69,6 +71,7 @@ class JiraStandIn:
         self._body: Any = None
         self.issues: dict[str, Issue] = {}
         self.deleted: set[str] = set()  # issue keys that answer 404
+        self.not_requests: set[str] = set()  # service-desk issues without a request type
         self.calls: list[Call] = []
         self._ids = iter(range(50_000, 10**9))
 
@@ -119,7 +122,8 @@ class JiraStandIn:
             match = re.fullmatch(pattern, path)
             if request.method == method and match:
                 self._body = body
-                reply = handler(match)
+                gone = "/issue/" in pattern and match.group(1) in self.deleted
+                reply = _error(404, "Issue Does Not Exist") if gone else handler(match)
                 break
         self.calls.append(Call(request.method, path, body, reply[0]))
         return reply
@@ -145,6 +149,9 @@ class JiraStandIn:
         key = match.group(1)
         if key in self.deleted or key.rpartition("-")[0] not in self.service_desks:
             return _error(404, f"Request '{key}' does not exist or is not a service desk issue")
+        if key in self.not_requests:
+            return _error(404, "Either you don't have access to this request type, or it doesn't "
+                          "exist.")  # fmt: skip
         if not isinstance(self._body.get("body"), str):
             return _error(400, "body: the comment body must be a string")
         return self._add_comment(key, {"jsdPublic": bool(self._body.get("public"))})
@@ -162,8 +169,8 @@ class JiraStandIn:
         problem = self._comment_problem(self._body)
         if problem:
             return _error(400, problem)
-        visibility = self._body.get("visibility")
-        return self._add_comment(match.group(1), {"visibility": visibility} if visibility else {})
+        kept = {k: self._body[k] for k in ("visibility", "properties") if self._body.get(k)}
+        return self._add_comment(match.group(1), kept)
 
     def _add_comment(self, key: str, extra: dict[str, Any]) -> Reply:
         comment = {"id": str(next(self._ids)), "body": self._body["body"], **extra}

@@ -14,7 +14,8 @@
   webhook's answer, so it must not call Jira on every delivery that carries that key.
 * **Service-desk projects.** A JSM internal comment exists only on a service-desk project
   (elsewhere ``/rest/servicedeskapi/`` answers 404). ``GET /rest/api/2/project/{key}`` says
-  ``projectTypeKey: service_desk``; cached per project.
+  ``projectTypeKey: service_desk``; cached per project. Within one, the issues found to be no
+  customer request (the JSM endpoint answered 404) are remembered, the latest ``ISSUES``.
 
 Look-ups are a convenience on the way in: when Jira cannot be asked (no URL or token, an
 error), the name or key is kept as it came and the delivery is still parsed. On the way out an
@@ -35,6 +36,8 @@ from .transport import Transport
 
 #: Seconds between two reads of the field list prompted by unknown names.
 REFRESH_S = 300.0
+#: Service-desk issues remembered as no customer request.
+ISSUES = 10_000
 SERVICE_DESK = "service_desk"
 
 
@@ -55,6 +58,7 @@ class Directory:
         self._users: dict[str, str] = {}
         self._unnamed: dict[str, float] = {}  # key → when Jira could not name it
         self._desks: dict[str, bool] = {}
+        self._not_requests: dict[str, None] = {}  # insertion-ordered: the oldest go first
 
     @property
     def can_ask(self) -> bool:
@@ -121,6 +125,15 @@ class Directory:
             answer = obj(self._transport.call("GET", path))
             self._desks[project] = answer.get("projectTypeKey") == SERVICE_DESK
         return self._desks[project]
+
+    def is_request(self, issue_key: str) -> bool:
+        """False when ``issue_key`` was found to be no JSM customer request."""
+        return issue_key not in self._not_requests
+
+    def not_a_request(self, issue_key: str) -> None:
+        self._not_requests[issue_key] = None
+        while len(self._not_requests) > ISSUES:
+            del self._not_requests[next(iter(self._not_requests))]
 
 
 def project_of(issue_key: str) -> str:

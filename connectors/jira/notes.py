@@ -6,7 +6,11 @@ with ``public: false``) or, on Jira Software, a comment restricted to a role or 
 project that is not a service desk has no JSM request (the endpoint answers 404): the
 connector then asks once whether the project is a service desk (cached per project, see
 ``directory.py``) and, when it is not, writes the note as a comment restricted to
-``TCO_JIRA_RESTRICTED_NOTE`` (a public reply as a plain comment) instead of parking it.
+``TCO_JIRA_RESTRICTED_NOTE`` (a public reply as a plain comment) instead of parking it. A
+service desk's issue that is no customer request (an agent's Task, a Sub-task) has no JSM
+request either: its note is a platform comment carrying JSM's own internal mark, the property
+``sd.public.comment = {"internal": true}``, and the issue is remembered (``directory.py``) so
+its next notes go there straight away. A deleted issue answers 404 there too, and is parked.
 A NOTE action with ``extra["public"]`` is a public reply to the requester instead: a JSM
 comment with ``public: true`` when ``TCO_JIRA_INTERNAL_NOTE`` is ``jsm``, else a plain, unrestricted
 ``POST /rest/api/2/issue/{key}/comment`` with only ``body``.
@@ -92,18 +96,30 @@ def write_note(
     style = settings.internal_note
     if style.kind == "jsm" and directory.known_desk(project_of(action.ticket)) is False:
         style = settings.restricted_note
-    if style.kind == "jsm":
+    comment: Json | None = None
+    if style.kind == "jsm" and directory.is_request(action.ticket):
         path = f"/rest/servicedeskapi/request/{quote(action.ticket, safe='')}/comment"
         try:
             created = transport.call("POST", path, body={"body": body, "public": public})
             return text(obj(created).get("id"))
         except PermanentApiError as exc:
-            if exc.status != 404 or directory.is_service_desk(project_of(action.ticket)):
+            if exc.status != 404:
                 raise
-        style = settings.restricted_note
-    comment = comment_body(body, None if public else style)
+        if directory.is_service_desk(project_of(action.ticket)):
+            directory.not_a_request(action.ticket)
+        else:
+            style = settings.restricted_note
+    if style.kind == "jsm":  # a service desk's issue without a customer request
+        comment = {"body": body, "properties": [jsm_mark(internal=not public)]}
+    else:
+        comment = comment_body(body, None if public else style)
     created = transport.call("POST", f"{issue_path(action.ticket)}/comment", body=comment)
     return text(obj(created).get("id"))
+
+
+def jsm_mark(*, internal: bool) -> Json:
+    """JSM's own mark of a comment's audience, as the platform comment API takes it."""
+    return {"key": "sd.public.comment", "value": {"internal": internal}}
 
 
 def edit_comment(settings: JiraSettings, directory: Directory, action: Action) -> Json | None:

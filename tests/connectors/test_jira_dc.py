@@ -224,6 +224,32 @@ def test_a_jsm_404_on_a_service_desk_project_is_not_hidden() -> None:
     assert info.value.status == 404
 
 
+def test_a_note_on_a_service_desk_issue_that_is_no_request_is_an_internal_comment() -> None:
+    """An agent's Task or a Sub-task in a service-desk project has no customer request, so the
+    JSM comment endpoint answers 404. The note becomes a platform comment marked internal the
+    JSM way (``sd.public.comment``), never a parked write-back; later notes on that issue go
+    there straight away."""
+    jira, conn = standin(), connector()
+    jira.not_requests.add("SUP-50")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        jira.install(mock)
+        [first] = conn.perform([nudge("SUP-50", "anna.dc")])
+        [second] = conn.perform([nudge("SUP-50", "anna.dc", "tco-n2")])
+        [request] = conn.perform([nudge("SUP-51", "anna.dc", "tco-n3")])  # a request: JSM
+    assert first.ok and second.ok and request.ok
+    assert [(c.method, c.path, c.status) for c in jira.calls] == [
+        ("POST", "/rest/servicedeskapi/request/SUP-50/comment", 404),
+        ("GET", "/rest/api/2/project/SUP", 200),
+        ("POST", "/rest/api/2/issue/SUP-50/comment", 201),
+        ("POST", "/rest/api/2/issue/SUP-50/comment", 201),
+        ("POST", "/rest/servicedeskapi/request/SUP-51/comment", 201),
+    ]
+    for comment in jira.issue("SUP-50").comments:
+        assert comment["properties"] == [{"key": "sd.public.comment", "value": {"internal": True}}]
+        assert "visibility" not in comment  # agents and the JSM team see it, as any note
+        assert jira.notified(comment["body"]) == {"anna.dc"}
+
+
 @pytest.mark.parametrize("cloud", [True, False])
 def test_each_nudge_notifies_the_person_it_names_on_each_deployment(cloud: bool) -> None:
     jira = standin(cloud=cloud)
