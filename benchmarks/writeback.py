@@ -16,9 +16,13 @@ becomes the contact owner), requester reply, internal note, escalation to L2, as
 engineer, the engineer's note, another public reply, requester reply, internal note. The rules
 are rules/default.yaml: its owner-assigned nudge (a note) and the owner mirror (Zendesk tag
 ``tco_owner_<id>``, Jira label ``tco-owner-<id>``) are the write-backs; its timers are set but
-no clock runs. Two worker processes (``SimpleWorker`` with RQ's scheduler, as ``tco-bridge
-worker``) drain and write back; a run ends when every event is applied and no write-back job
-is queued, scheduled or running.
+no clock runs, so the settle window is off (``TCO_SETTLE_SECONDS=0``: a ticket it held back
+would wait for the clock's wake-up timer, and the run would never end). The clock's other duty
+that a run needs, re-queuing the drain of a shard left with events and no job, is done by the
+wait loop (after 2 s with nothing queued or running), and counted in the report: a stalled
+drain is a finding, not part of the figures. Two worker processes (``SimpleWorker`` with
+RQ's scheduler, as ``tco-bridge worker``) drain and write back; a run ends when every event is
+applied and no write-back job is queued, scheduled or running (``wb_wait.py``).
 
 Per tool, two runs on the same fake: ``coalescing off`` (``TCO_<TOOL>_COALESCE=0``: one call
 per action, as the connectors wrote before) and ``coalesced`` (a ticket's writes of one moment
@@ -46,19 +50,18 @@ import redis
 from common import ROOT, private_redis
 from limits import parse_many
 from rq import Queue
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
+from wb_wait import SHARDS, STALL_S, quiet, requeue_stalled
 
 from connectors.jira import JiraConnector
 from connectors.zendesk import WRITE_LIMITS
-from tco_bridge import failed, keys
+from tco_bridge import failed
 from tco_bridge.event_codec import dump_event
 from tco_bridge.events import Actor, ActorKind, Comment, EventType, Snapshot, Status, TicketEvent
 from tco_bridge.queueing import EventQueue
-from tco_bridge.writeback import CLAIMED
 
 QUEUE = "bench-wb"
-SHARDS = 8
 #: rules/default.yaml's service_desk and l2_network groups, as each tool names them.
 GROUPS = {"zendesk": ("8447320466430", "8447320466431"), "jira": ("Service Desk", "L2 Network")}
 PRIORITY = {"zendesk": "normal", "jira": "Medium"}
@@ -148,22 +151,7 @@ class Run:
     parked: int
     failed_jobs: int
     owners: int
-
-
-def quiet(client: redis.Redis, queue: Queue) -> tuple[bool, bool]:
-    """(every event applied, and no write-back left anywhere)."""
-    applied = all(client.xlen(keys.stream(s)) == 0 for s in range(SHARDS)) and not any(
-        client.exists(keys.pending(s)) for s in range(SHARDS)
-    )
-    idle = (
-        applied
-        and client.llen(keys.OUTBOX) == 0
-        and client.zcard(CLAIMED) == 0
-        and queue.count == 0
-        and ScheduledJobRegistry(queue=queue).count == 0
-        and StartedJobRegistry(queue=queue).count == 0
-    )
-    return applied, idle
+    stalled: int
 
 
 def run(url: str, fake: str, tool: str, coalesce: bool, args: argparse.Namespace) -> Run:
@@ -182,8 +170,8 @@ def run(url: str, fake: str, tool: str, coalesce: bool, args: argparse.Namespace
         )
         for _ in range(args.workers)
     ]
-    applied_s = done_s = None
-    settled = 0
+    applied_s = done_s = stuck_at = None
+    settled = stalled = 0
     try:
         while settled < 2:  # idle on two polls in a row
             elapsed = time.perf_counter() - started
@@ -194,6 +182,10 @@ def run(url: str, fake: str, tool: str, coalesce: bool, args: argparse.Namespace
             applied, idle = quiet(client, queue)
             if applied and applied_s is None:
                 applied_s = elapsed
+            stuck_at = None if applied or queue.count else (stuck_at or elapsed)
+            if stuck_at is not None and elapsed - stuck_at > STALL_S:
+                stalled += requeue_stalled(client, queue)
+                stuck_at = None
             settled = settled + 1 if idle else 0
             if idle and settled == 1:
                 done_s = elapsed
@@ -218,6 +210,7 @@ def run(url: str, fake: str, tool: str, coalesce: bool, args: argparse.Namespace
         parked=int(client.hlen(failed.FAILED)),
         failed_jobs=FailedJobRegistry(queue=queue).count,
         owners=len(stats["owner_tagged"]),
+        stalled=stalled,
     )
 
 
@@ -272,6 +265,8 @@ def main() -> None:
     for (tool, coalesce), r in results.items():
         label = f"{tool}, {'coalesced' if coalesce else 'coalescing off'}"
         means[tool, coalesce] = report(label, r, tool, args.tickets)
+    stalled = [f"{t}, {'coalesced' if c else 'off'}: {r.stalled}" for (t, c), r in results.items()]
+    print(f"stalled drains re-queued by the wait loop: {'; '.join(stalled)}")
     for tool in tools:
         on, off = results[tool, True], results[tool, False]
         ok = on.stats["refused_429"] == 0 and on.parked == 0 and on.owners == args.tickets

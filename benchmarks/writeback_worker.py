@@ -8,7 +8,8 @@ the rules file rules/default.yaml (``TCO_RULES``'s default), and the Zendesk or 
 (TOOL) built from its settings directly, carrying the run's limits (LIMITS_JSON, e.g. the
 connector's own limits with the minute compressed like the fake's;
 ``TCO_<TOOL>_WRITE_LIMITS`` would do the same for a real deployment) and COALESCE (``1``: a
-ticket's writes of one moment in the fewest calls; ``0``: one call per action). Runs until
+ticket's writes of one moment in the fewest calls; ``0``: one call per action). The settle
+window is off (``TCO_SETTLE_SECONDS=0``): no clock runs to bring a held ticket back. Runs until
 SIGTERM.
 """
 
@@ -53,9 +54,12 @@ def connector(tool: str, fake_url: str, limits: Mapping[str, str], coalesce: boo
 def main() -> None:
     url, queue, fake_url, limits = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
     tool, coalesce = sys.argv[5], sys.argv[6] == "1"
+    # No clock runs, so no settle window: a ticket it held back would wait for the clock's
+    # wake-up timer forever (its events are queued in the tool's order anyway).
     settings = Settings.from_env(
-        {"TCO_CONNECTORS": tool, "TCO_QUEUE": queue, "TCO_LOG_LEVEL": "ERROR"}
-    )
+        {"TCO_CONNECTORS": tool, "TCO_QUEUE": queue, "TCO_LOG_LEVEL": "ERROR",
+         "TCO_SETTLE_SECONDS": "0"}
+    )  # fmt: skip
     runtime = Runtime(
         settings=settings,
         redis_url=url,
