@@ -68,6 +68,10 @@ return 0
 """
 
 
+#: Commits tried while the lock stays this job's (a renewal between WATCH and EXEC aborts one).
+COMMIT_ATTEMPTS = 5
+
+
 class LockLost(Exception):
     """Another drain job took the shard; this one's batch is abandoned, not committed."""
 
@@ -245,20 +249,29 @@ class Drainer:
     def _commit(
         self, shard: int, lease: Lease, done: list[Any], tickets: dict[str, Ticket]
     ) -> None:
-        with self.client.pipeline(transaction=True) as pipe:
-            try:
-                if not lease.watch(pipe, keys.lock(shard)):
-                    raise LockLost()
-                pipe.multi()
-                for item in tickets.values():
-                    stage_ticket(pipe, item, self.timers, self.rt.settings.retention_days)
-                for connector, applied in applied_per_connector(tickets).items():
-                    telemetry.count(pipe, telemetry.EVENTS_APPLIED, applied, connector=connector)
-                if done:
-                    pipe.xdel(keys.stream(shard), *done)
-                pipe.execute()
-            except redis.WatchError:
-                raise LockLost() from None
+        """Commit the batch in one transaction, while the shard lock is this job's.
+
+        Any write to a watched key aborts the transaction, the lease's own renewal of the lock
+        (a PEXPIRE by its thread) included. Nothing was applied then, so the commit is tried
+        again as long as the lock still carries this job's token; only a lock in other hands
+        is a lost lock (else the batch would wait for the clock's sweep to be drained again)."""
+        for _ in range(COMMIT_ATTEMPTS):
+            with self.client.pipeline(transaction=True) as pipe:
+                try:
+                    if not lease.watch(pipe, keys.lock(shard)):
+                        raise LockLost()
+                    pipe.multi()
+                    for item in tickets.values():
+                        stage_ticket(pipe, item, self.timers, self.rt.settings.retention_days)
+                    for connector, n in applied_per_connector(tickets).items():
+                        telemetry.count(pipe, telemetry.EVENTS_APPLIED, n, connector=connector)
+                    if done:
+                        pipe.xdel(keys.stream(shard), *done)
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue  # the lock was touched: watch() above tells whose it is now
+        raise LockLost()
 
 
 def _as_of(event: TicketEvent, now: datetime) -> datetime:

@@ -13,6 +13,7 @@ from tco_bridge import keys, worker
 from tco_bridge.clock import Clock
 from tco_bridge.event_codec import dump_event
 from tco_bridge.events import Actor, ActorKind, Comment, EventType, TicketEvent
+from tco_bridge.lease import Lease
 from tco_bridge.ownership import OwnershipPolicy
 from tco_bridge.plan import OwnershipOnly
 from tco_bridge.rules_source import RulesSource
@@ -66,6 +67,45 @@ def test_time_budget_hands_the_shard_to_a_fresh_job(
     work(rt)
     assert rt.redis.xlen(keys.stream(shard)) == 0 and touches(rt) == 7
     assert not rt.redis.exists(keys.pending(shard), keys.lock(shard))
+
+
+def test_the_leases_own_renewal_between_watch_and_exec_does_not_abandon_the_batch(
+    rt: Any, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The renewal thread's PEXPIRE on the shard lock aborts a transaction watching it; the
+    commit is tried again, since the lock is still the job's."""
+    watch = Lease.watch
+    renewals = []
+
+    def watch_then_renew(lease: Lease, pipe: Any, name: str) -> bool:
+        held = watch(lease, pipe, name)
+        if len(renewals) < 2:  # the first two commits are cut by a renewal, as in production
+            renewals.append(redis_client.pexpire(name, 60_000))
+        return held
+
+    monkeypatch.setattr(Lease, "watch", watch_then_renew)
+    shard = fill(rt, 3)
+    work(rt)
+    assert renewals == [True, True]
+    assert rt.redis.xlen(keys.stream(shard)) == 0 and touches(rt) == 3
+    assert not rt.redis.exists(keys.lock(shard))
+
+
+def test_a_commit_whose_lock_changed_hands_is_abandoned(
+    rt: Any, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watch = Lease.watch
+
+    def watch_then_lose(lease: Lease, pipe: Any, name: str) -> bool:
+        held = watch(lease, pipe, name)
+        redis_client.set(name, "another-job", px=60_000)  # the lease lapsed; a new job took it
+        return held
+
+    monkeypatch.setattr(Lease, "watch", watch_then_lose)
+    shard = fill(rt, 3)
+    work(rt)
+    assert rt.redis.xlen(keys.stream(shard)) == 3 and touches(rt) == 0  # nothing committed
+    assert redis_client.get(keys.lock(shard)) == b"another-job"  # and not released by this job
 
 
 def test_a_held_shard_turns_a_second_job_away_and_nothing_is_lost(
