@@ -74,7 +74,7 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class TicketRecord:
-    """An open ticket as the tool lists it, for reconcile."""
+    """A ticket as the tool lists it (open) or shows it (``refresh_tickets``), for reconcile."""
 
     ticket: str
     snapshot: Snapshot
@@ -132,6 +132,13 @@ class Connector(Protocol):
         """Every open ticket in the tool (paged), for reconcile."""
         ...
 
+    def refresh_tickets(self, tickets: Sequence[str]) -> Iterator[TicketRecord]:
+        """Optional: the tool's record of these tickets now, whatever their status, for the
+        ones the bridge still holds as owned that ``open_tickets`` left out (resolved and
+        awaiting the customer, or closed while webhooks were lost); a ticket the tool no
+        longer has is left out. Default: none (reconcile then only reports open ones)."""
+        ...
+
     def write_cost(self, actions: Sequence[Action]) -> Mapping[str, int] | None:
         """Optional: units of each ``write_limits`` budget performing ``actions`` spends
         (scopes left out cost one per action); ``None``: one per action everywhere."""
@@ -149,6 +156,9 @@ class ConnectorBase:
     write_limits: ClassVar[Mapping[str, str] | None] = None
     batch_writes: ClassVar[bool] = False
 
+    def refresh_tickets(self, tickets: Sequence[str]) -> Iterator[TicketRecord]:
+        return iter(())
+
     def write_cost(self, actions: Sequence[Action]) -> Mapping[str, int] | None:
         return None
 
@@ -165,6 +175,7 @@ CLASS_MEMBERS = (
     "parse",
     "perform",
     "open_tickets",
+    "refresh_tickets",
     "write_limits",
     "batch_writes",
     "write_cost",

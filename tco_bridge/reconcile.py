@@ -12,8 +12,14 @@ ticket's own update time. It travels the normal path (shard stream → drain job
 * running it again with nothing changed is a no-op: the event key repeats, so it is a
   duplicate; and every action keeps its deterministic id, so nothing is written twice.
 
+Tickets the bridge still holds as owned that the listing left out (resolved and awaiting the
+customer's confirmation, or closed in the tool while its webhooks were lost) are asked for one
+by one where the connector can (``refresh_tickets``) and get the same snapshot, so a ticket
+closed meanwhile leaves its owner's list. Only known tickets are asked for: a reconcile never
+starts tickets the tool has closed.
+
 It also re-adds each known ticket's timers to the sorted set (ZADD is idempotent), which heals
-timers lost with a Redis restore, and reports tickets open here that the tool no longer lists.
+timers lost with a Redis restore, and reports tickets open here that the tool no longer has.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .connector import TicketRecord
+from .errors import TicketApiError
 from .event_codec import dump_event
 from .events import EventType, TicketEvent
 from .runtime import Runtime, current
@@ -40,6 +47,9 @@ class Report:
     new: int = 0
     queued: int = 0
     timers_restored: int = 0
+    #: Owned here, not in the listing, and shown by the tool when asked (``refresh_tickets``).
+    refreshed: int = 0
+    refresh_error: str | None = None
     missing_in_tool: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
@@ -82,14 +92,33 @@ def reconcile(rt: Runtime, connector: str, now: datetime) -> Report:
             report.new += 1
         else:
             report.timers_restored += _restore_timers(rt, timers, state)
-        event = snapshot_event(connector, record, known=state is not None)
-        result = rt.events.push(
-            connector, event.key, event.ticket_key, [dump_event(event)], now.isoformat()
-        )
-        report.queued += 0 if result.duplicate else 1
-    report.missing_in_tool = _open_here_not_there(rt, connector, listed)
+        report.queued += _queue(rt, snapshot_event(connector, record, known=state is not None), now)
+    unlisted = {s.ticket: s for s in iter_states(rt.redis, connector) if s.is_owned_now}
+    for ticket in listed:
+        unlisted.pop(ticket, None)
+    shown: set[str] = set()
+    try:
+        for record in conn.refresh_tickets(sorted(unlisted)) if unlisted else ():
+            if record.ticket not in unlisted or record.ticket in shown:
+                continue  # only what was asked for, once
+            shown.add(record.ticket)
+            report.refreshed += 1
+            report.timers_restored += _restore_timers(rt, timers, unlisted[record.ticket])
+            report.queued += _queue(rt, snapshot_event(connector, record, known=True), now)
+    except TicketApiError as exc:  # what the listing queued stands; the next run asks again
+        report.refresh_error = str(exc)
+        log.warning("reconcile %s: refreshing unlisted tickets failed: %s", connector, exc)
+    report.missing_in_tool = sorted(t for t, s in unlisted.items() if s.is_open and t not in shown)
     log.info("reconcile %s: %s", connector, report.to_json())
     return report
+
+
+def _queue(rt: Runtime, event: TicketEvent, now: datetime) -> int:
+    """Queue a snapshot on the normal path; 1 when queued, 0 when it was a duplicate."""
+    result = rt.events.push(
+        event.connector, event.key, event.ticket_key, [dump_event(event)], now.isoformat()
+    )
+    return 0 if result.duplicate else 1
 
 
 def _restore_timers(rt: Runtime, timers: TimerStore, state: TicketState) -> int:
@@ -101,12 +130,6 @@ def _restore_timers(rt: Runtime, timers: TimerStore, state: TicketState) -> int:
     timers.stage(pipe, state.connector, state.ticket, dict(state.timers), [])
     added = pipe.execute()[0]
     return int(added)
-
-
-def _open_here_not_there(rt: Runtime, connector: str, listed: set[str]) -> list[str]:
-    return sorted(
-        s.ticket for s in iter_states(rt.redis, connector) if s.is_open and s.ticket not in listed
-    )
 
 
 def reconcile_job(connector: str) -> dict[str, object]:

@@ -68,3 +68,6 @@ class JiraConnector(ConnectorBase):
 
     def open_tickets(self) -> Iterator[TicketRecord]:
         return reconcile.open_tickets(self._transport, self.settings)
+
+    def refresh_tickets(self, tickets: Sequence[str]) -> Iterator[TicketRecord]:
+        return reconcile.refresh_tickets(self._transport, self.settings, tickets)

@@ -21,6 +21,7 @@ from tco_bridge.connector import ConnectorBase, Delivery, Headers, Outcome, Tick
 
 from . import api, webhook, writeback
 from .db import Database
+from .errors import TicketNotFound
 from .model import CONNECTOR, Person
 from .outbox import Emitter, HttpEmitter, Outbox
 from .settings import SandboxSettings
@@ -93,6 +94,13 @@ class SandboxConnector(ConnectorBase):
     def open_tickets(self) -> Iterator[TicketRecord]:
         for ticket in self.store.iter_tickets(open_only=True):
             yield _record(ticket)
+
+    def refresh_tickets(self, tickets: Sequence[str]) -> Iterator[TicketRecord]:
+        for ticket in tickets:
+            try:
+                yield _record(self.store.ticket(ticket))
+            except TicketNotFound:
+                continue  # deleted: reconcile reports it
 
     def resend_pending(self) -> int:
         """Send the webhooks the bridge missed while it was down; return how many arrived."""

@@ -110,6 +110,9 @@ class ZendeskConnector(ConnectorBase):
     def open_tickets(self) -> Iterator[TicketRecord]:
         return outbound.open_tickets(self.send)
 
+    def refresh_tickets(self, tickets: Sequence[str]) -> Iterator[TicketRecord]:
+        return outbound.refresh_tickets(self.send, tickets)
+
 
 def _transport(settings: ZendeskSettings, session: requests.Session | None) -> Transport | None:
     if settings.missing_for_api():

@@ -43,6 +43,7 @@ from .tasks import create_task
 
 CONNECTOR = "zendesk"
 OPEN_QUERY = "type:ticket status<solved"
+SHOW_MANY = 100  # ids per Show Many Tickets call, Zendesk's limit
 
 
 def perform(
@@ -186,6 +187,17 @@ def open_tickets(send: Send) -> Iterator[TicketRecord]:
         for ticket in _objects(answer.data.get("results")):
             yield record_from_rest(ticket)
         request = _next_page(answer.data)
+
+
+def refresh_tickets(send: Send, ids: Sequence[str]) -> Iterator[TicketRecord]:
+    """Each ticket as Zendesk shows it now, any status (Show Many Tickets, up to 100 ids a
+    call); a ticket Zendesk no longer has is simply not in the answer."""
+    numeric = [i for i in ids if i.isdigit()]
+    for start in range(0, len(numeric), SHOW_MANY):
+        batch = ",".join(numeric[start : start + SHOW_MANY])
+        answer = send(ApiRequest("GET", "/api/v2/tickets/show_many.json", params={"ids": batch}))
+        for ticket in _objects(answer.data.get("tickets")):
+            yield record_from_rest(ticket)
 
 
 def _next_page(data: Mapping[str, Any]) -> ApiRequest | None:

@@ -30,7 +30,9 @@ def reconcile(names: tuple[str, ...], as_json: bool) -> None:
             f"{name}: {report.listed} open in the tool, {report.new} new here, "
             f"{report.queued} snapshots queued, {report.timers_restored} timers restored"
         )
+        if report.refreshed:
+            click.echo(f"  {report.refreshed} owned here but not open there, read again")
+        if report.refresh_error:
+            click.echo(f"  reading those again failed: {report.refresh_error}")
         if report.missing_in_tool:
-            click.echo(
-                f"  open here but not listed by the tool: {', '.join(report.missing_in_tool)}"
-            )
+            click.echo(f"  open here but not in the tool: {', '.join(report.missing_in_tool)}")

@@ -69,8 +69,8 @@ def test_a_plugin_missing_protocol_members_is_refused_with_what_is_missing(
         load_class("half")
     assert str(info.value) == (
         "[half] half_plugin:Half does not implement the Connector protocol "
-        "(missing: ['verify', 'parse', 'perform', 'open_tickets', 'write_limits', "
-        "'batch_writes', 'write_cost', 'web_blueprint']); subclass "
+        "(missing: ['verify', 'parse', 'perform', 'open_tickets', 'refresh_tickets', "
+        "'write_limits', 'batch_writes', 'write_cost', 'web_blueprint']); subclass "
         "tco_bridge.connector.ConnectorBase for the optional ones' defaults"
     )
 

@@ -808,3 +808,23 @@ def test_an_agent_already_following_is_not_put_again(fake: responses.RequestsMoc
     sent = body_of(fake.calls[1])["ticket"]
     assert sent["followers"] == [{"user_id": 7002, "action": "put"}]
     assert sent["updated_stamp"] == current["updated_at"]
+
+
+def test_refresh_tickets_shows_many_at_a_time_whatever_their_status(
+    fake: responses.RequestsMock,
+) -> None:
+    closed = {**recorded("ticket_show.json")["ticket"], "status": "closed"}
+    ids = [str(4242 + n) for n in range(101)]
+    first = fake.get(
+        f"{BASE}/api/v2/tickets/show_many.json",
+        json={"tickets": [closed]},  # the others are gone: Zendesk leaves them out
+        match=[matchers.query_param_matcher({"ids": ",".join(ids[:100])})],
+    )
+    second = fake.get(
+        f"{BASE}/api/v2/tickets/show_many.json",
+        json={"tickets": []},
+        match=[matchers.query_param_matcher({"ids": ids[100]})],
+    )
+    records = list(zendesk().refresh_tickets([*ids, "not-a-zendesk-id"]))
+    assert (first.call_count, second.call_count) == (1, 1)
+    assert [(r.ticket, r.snapshot.status) for r in records] == [("4242", Status.CLOSED)]

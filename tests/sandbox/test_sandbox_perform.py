@@ -435,6 +435,23 @@ def test_open_tickets_lists_tickets_not_resolved_or_closed(
     assert records[0].updated_at.tzinfo is not None
 
 
+def test_refresh_tickets_shows_any_status_and_leaves_out_the_deleted(
+    sandbox: SandboxConnector, ticket: str
+) -> None:
+    from connectors.sandbox.model import Person
+
+    carol = Person("carol", "requester")
+    with sandbox.store.transaction() as tx:
+        closed, deleted = (tx.create_ticket(carol, f"t{n}", carol, "low", None) for n in range(2))
+        tx.update(closed, Person("a"), "status", "closed")
+        tx.delete(deleted, Person("a"))
+    records = list(sandbox.refresh_tickets([closed, deleted, "SBX-999", ticket]))
+    assert [(r.ticket, r.snapshot.status) for r in records] == [
+        (closed, Status.CLOSED),
+        (ticket, Status.NEW),
+    ]
+
+
 def test_open_tickets_pages_through_many(sandbox: SandboxConnector) -> None:
     from connectors.sandbox.model import Person
 
