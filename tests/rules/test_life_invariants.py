@@ -187,7 +187,24 @@ def handover_and_back(steps: list[Seen]) -> list[str]:
     return found
 
 
+def bounded_repeats(steps: list[Seen]) -> list[str]:
+    """Practices 5, 7, 11: one KB task per ticket, a review or quality task at most once per
+    resolve, at most four aging nudges."""
+    tasks = Counter(a.task.kind for s in steps for a in s.plan.actions if a.task is not None)
+    resolves = sum(
+        1
+        for s in steps
+        if s.event.type is EventType.STATUS_CHANGED and s.event.after == Status.RESOLVED.value
+    )
+    aging = sum(1 for s in steps for a in s.plan.actions if a.rule == "aging-check")
+    found = [f"{tasks['kb']} KB tasks"] if tasks["kb"] > 1 else []
+    found += [f"{tasks[k]} {k} tasks, {resolves} resolves" for k in ("review", "quality")
+              if tasks[k] > resolves]  # fmt: skip
+    return found + ([f"{aging} aging writes"] if aging > 8 else [])
+
+
 INVARIANTS = (
+    bounded_repeats,
     handover_and_back,
     owner_changes_only_by_handover,
     no_update_reminder_while_quiet,
