@@ -44,6 +44,9 @@ from .tasks import create_task
 CONNECTOR = "zendesk"
 OPEN_QUERY = "type:ticket status<solved"
 SHOW_MANY = 100  # ids per Show Many Tickets call, Zendesk's limit
+#: Zendesk's 422 answer to any update of a closed ticket (RecordInvalid, details.status).
+CLOSED_REFUSAL = "closed prevents ticket update"
+CLOSED = "not written: the ticket is closed, and Zendesk takes no update on a closed ticket"
 
 
 def perform(
@@ -121,7 +124,16 @@ def _send_updates(send: Send, ticket: str, plan: Plan, outcomes: dict[str, Outco
     it lands."""
     path = f"/api/v2/tickets/{ticket}.json"
     for update in plan.updates:
-        answer = _put(send, path, update)
+        try:
+            answer = _put(send, path, update)
+        except PermanentApiError as exc:
+            if not (exc.status == 422 and CLOSED_REFUSAL in str(exc)):
+                raise
+            # Closed is final in Zendesk: no update will ever land, so retrying or parking
+            # for an admin helps nobody. Reported, and shown on the ticket's timeline.
+            for action_id in update.ids:
+                outcomes[action_id] = Outcome(action_id, ok=True, skipped=True, detail=CLOSED)
+            continue
         comment_id = _comment_id(answer) if answer is not None else None
         detail = f"PUT {path}" if answer is not None else "tags already as wanted"
         for action_id in update.ids:

@@ -828,3 +828,30 @@ def test_refresh_tickets_shows_many_at_a_time_whatever_their_status(
     records = list(zendesk().refresh_tickets([*ids, "not-a-zendesk-id"]))
     assert (first.call_count, second.call_count) == (1, 1)
     assert [(r.ticket, r.snapshot.status) for r in records] == [("4242", Status.CLOSED)]
+
+
+CLOSED_ANSWER = {
+    "error": "RecordInvalid",
+    "description": "Record validation errors",
+    "details": {"status": [{"description": "Status: closed prevents ticket update"}]},
+}
+
+
+def test_an_update_of_a_closed_ticket_is_reported_not_retried_or_parked(
+    fake: responses.RequestsMock,
+) -> None:
+    fake.put(TICKET_URL, status=422, json=CLOSED_ANSWER)
+    outcomes = zendesk().perform([NOTE, ASSIGN])
+    assert [(o.action_id, o.ok, o.skipped) for o in outcomes] == [
+        (NOTE.id, True, True),
+        (ASSIGN.id, True, True),
+    ]
+    assert all("the ticket is closed" in o.detail for o in outcomes)
+    assert len(fake.calls) == 1
+
+
+def test_any_other_refused_update_is_still_an_error(fake: responses.RequestsMock) -> None:
+    other = {**CLOSED_ANSWER, "details": {"base": [{"description": "Assignee is not valid"}]}}
+    fake.put(TICKET_URL, status=422, json=other)
+    with pytest.raises(PermanentApiError, match="422"):
+        zendesk().perform([NOTE, ASSIGN])
