@@ -830,17 +830,10 @@ def test_refresh_tickets_shows_many_at_a_time_whatever_their_status(
     assert [(r.ticket, r.snapshot.status) for r in records] == [("4242", Status.CLOSED)]
 
 
-CLOSED_ANSWER = {
-    "error": "RecordInvalid",
-    "description": "Record validation errors",
-    "details": {"status": [{"description": "Status: closed prevents ticket update"}]},
-}
-
-
 def test_an_update_of_a_closed_ticket_is_reported_not_retried_or_parked(
     fake: responses.RequestsMock,
 ) -> None:
-    fake.put(TICKET_URL, status=422, json=CLOSED_ANSWER)
+    fake.put(TICKET_URL, status=422, json=recorded("error_closed.json"))
     outcomes = zendesk().perform([NOTE, ASSIGN])
     assert [(o.action_id, o.ok, o.skipped) for o in outcomes] == [
         (NOTE.id, True, True),
@@ -851,7 +844,6 @@ def test_an_update_of_a_closed_ticket_is_reported_not_retried_or_parked(
 
 
 def test_any_other_refused_update_is_still_an_error(fake: responses.RequestsMock) -> None:
-    other = {**CLOSED_ANSWER, "details": {"base": [{"description": "Assignee is not valid"}]}}
-    fake.put(TICKET_URL, status=422, json=other)
+    fake.put(TICKET_URL, status=422, json=recorded("error_invalid.json"))
     with pytest.raises(PermanentApiError, match="422"):
         zendesk().perform([NOTE, ASSIGN])
