@@ -131,6 +131,15 @@ def test_a_broken_rule_raises_instead_of_not_matching() -> None:
     with pytest.raises(RuleFailed) as err:
         rules.evaluate(state, event, T0, Context())
     assert err.value.messages == ["r.yaml:2: rule 'count': mark 'n' holds 'three', not a number"]
+    # and so does `rules explain`, which asks each rule for its verdict and reasons
+    facts = rules.facts(state, event, T0, Context())
+    [rule] = [r for r in rules.rules if r.name == "count"]
+    for ask in (rules.matches, rules.passes):
+        with pytest.raises(RuleFailed) as err:
+            ask(rule, facts)
+        assert err.value.messages == [
+            "r.yaml:2: rule 'count': mark 'n' holds 'three', not a number"
+        ]
 
 
 def test_every_documented_template_variable_is_computed() -> None:

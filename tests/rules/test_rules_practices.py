@@ -347,7 +347,8 @@ def test_hold_expiry_reopens_and_nudges(default_rules: RuleSet) -> None:
     ]
     [transition, nudge] = fired[0].actions
     assert (transition.kind, transition.status) == (ActionKind.TRANSITION, "open")
-    assert nudge.mention == ("alice",) and "The hold on T-1 expired" in (nudge.text or "")
+    assert nudge.mention == ("alice",)
+    assert "The hold on T-1 expired (2025-03-10 10:00 CET)" in (nudge.text or "")  # due_local
 
 
 def test_hold_cleared_when_ticket_leaves_hold(default_rules: RuleSet) -> None:
@@ -409,9 +410,12 @@ def test_handover_to_backup_and_back(default_rules: RuleSet) -> None:
     assert sim.state.owner is not None and sim.state.owner.id == "bob"
     [mirror] = [a for a in plan.actions if a.kind is ActionKind.SET_OWNER]
     assert (mirror.owner, mirror.previous_owner) == ("bob", "alice")
+    # the rule announced the new owner: the next event raises no owner.changed for it
+    assert (plan.marks["_owner"], plan.marks["_owner_name"]) == ("bob", "bob")
     del sim.away["alice"]
     plan = sim.agent(EventType.AGENT_BACK, "alice", None, T0 + hours(3))
     assert sim.state.owner.id == "alice"
+    assert (plan.marks["_owner"], plan.marks["_owner_name"]) == ("alice", "Alice Agent")
     assert [(a.kind, a.assignee) for a in plan.actions if a.rule == "handover-return"][0] == (
         ActionKind.ASSIGN,
         "alice",
