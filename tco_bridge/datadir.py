@@ -25,14 +25,20 @@ URL_FILE = "redis.url"
 PRIVATE_DIRS = ("redis", "prometheus")
 
 
-def publish_url(data_dir: Path, url: str) -> Path:
-    """Leave the private Redis's URL where other commands look (written atomically)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / URL_FILE
+def write_private(path: Path, text: str) -> Path:
+    """Write a file other commands read, atomically (never seen half written) and readable by
+    its owner only (a Redis URL may carry a password)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(url + "\n")
+    tmp.write_text(text)
+    tmp.chmod(0o600)
     os.replace(tmp, path)
     return path
+
+
+def publish_url(data_dir: Path, url: str) -> Path:
+    """Leave the private Redis's URL where other commands look."""
+    return write_private(data_dir / URL_FILE, url + "\n")
 
 
 def published_url(data_dir: Path) -> str | None:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from .datadir import write_private
 from .errors import ConfigError
 
 FILE = "demo.clock"
@@ -65,14 +65,8 @@ def parse(speed: str | None, start: str | None) -> DemoClock | None:
 
 def publish(data_dir: Path, clock: DemoClock, redis_url: str) -> Path:
     """Leave the running demo's clock where one-shot commands on ``redis_url`` find it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / FILE
-    tmp = path.with_suffix(".tmp")
     body = {"redis_url": redis_url, "speed": f"{clock.speed:g}", "start": clock.pinned}
-    tmp.write_text(json.dumps(body) + "\n")
-    tmp.chmod(0o600)  # the URL may carry a password, as redis.url does
-    os.replace(tmp, path)
-    return path
+    return write_private(data_dir / FILE, json.dumps(body) + "\n")
 
 
 def published(data_dir: Path, redis_url: str) -> tuple[str, str] | None:
