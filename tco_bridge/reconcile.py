@@ -93,12 +93,14 @@ def reconcile(rt: Runtime, connector: str, now: datetime) -> Report:
         else:
             report.timers_restored += _restore_timers(rt, timers, state)
         report.queued += _queue(rt, snapshot_event(connector, record, known=state is not None), now)
-    unlisted = {s.ticket: s for s in iter_states(rt.redis, connector) if s.is_owned_now}
-    for ticket in listed:
-        unlisted.pop(ticket, None)
+    unlisted = {
+        s.ticket: s
+        for s in iter_states(rt.redis, connector)
+        if s.is_owned_now and s.ticket not in listed
+    }
     shown: set[str] = set()
     try:
-        for record in conn.refresh_tickets(sorted(unlisted)) if unlisted else ():
+        for record in conn.refresh_tickets(sorted(unlisted)):
             if record.ticket not in unlisted or record.ticket in shown:
                 continue  # only what was asked for, once
             shown.add(record.ticket)
