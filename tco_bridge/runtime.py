@@ -26,13 +26,17 @@ from .plan import Rulebook
 from .queueing import EventQueue
 from .ratelimit import declared_limits, override_from_env
 from .receiver import Receiver
-from .rules_source import RulesSource
+from .rules_source import RulesNotLoaded, RulesSource
 
 log = logging.getLogger(__name__)
 
 #: Set by ``run`` and ``web`` for the processes they start, once their own start-up warnings
 #: (demo clock, unsigned webhooks) are given: a bridge warns once, not once per process.
 ANNOUNCED = "TCO_STARTUP_WARNED"
+#: Set by ``web`` for gunicorn's workers once it has loaded the rules itself: a worker that
+#: gunicorn restarts while the file is broken boots without rules (``/readyz`` says why)
+#: instead of refusing to boot, which would stop the whole web tier (see ``rules_source``).
+RULES_CHECKED = "TCO_RULES_CHECKED"
 
 
 def _startup_warning(settings: Settings, message: str, *args: object) -> None:
@@ -69,7 +73,10 @@ class Runtime:
             _startup_warning(
                 settings, "demo clock: %gx real time, started at %s", demo.speed, demo.start
             )
-        runtime.rules_source.current()  # invalid rules stop the start-up, naming file:line
+        try:
+            runtime.rules_source.current()  # invalid rules stop the start-up, naming file:line
+        except RulesNotLoaded:
+            pass  # a supervised worker: logged, and /readyz reports it until the file is fixed
         if settings.record_path is not None:
             _check_writable(settings.record_path)
         if settings.allow_unsigned:
@@ -105,7 +112,8 @@ class Runtime:
 
     @cached_property
     def rules_source(self) -> RulesSource:
-        return RulesSource(self.settings.rules_path)
+        checked = bool(self.settings.env.get(RULES_CHECKED))
+        return RulesSource(self.settings.rules_path, required=not checked)
 
     @property
     def rules(self) -> Rulebook:

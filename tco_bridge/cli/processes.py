@@ -18,7 +18,7 @@ import redis
 
 from .. import democlock
 from ..config import DEMO_SPEED, DEMO_START, Settings
-from ..runtime import ANNOUNCED, Runtime, install
+from ..runtime import ANNOUNCED, RULES_CHECKED, Runtime, install
 from .common import check_port_free, check_redis, command_runtime, setup_logging
 
 log = logging.getLogger("tco_bridge")
@@ -56,7 +56,9 @@ def web(workers: int, host: str | None) -> None:
     rt = command_runtime(wait_for_redis=True)
     host = host or rt.settings.host
     check_port_free(host, rt.settings.port)
-    env = {**os.environ, ANNOUNCED: "1"}  # gunicorn's workers: warned above, once
+    # gunicorn's workers: warned above, once; and the rules loaded above, so a worker restarted
+    # while the file is broken boots and reports it rather than stopping the web tier
+    env = {**os.environ, ANNOUNCED: "1", RULES_CHECKED: "1"}
     prepare_multiprocess_dir(env, rt.settings.data_dir)
     bind = f"{host}:{rt.settings.port}"
     args = ["gunicorn", "-c", "python:tco_bridge.gunicorn_conf", "-w", str(workers), "-b", bind]

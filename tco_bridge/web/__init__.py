@@ -11,9 +11,10 @@ from typing import Any
 
 import redis
 from flask import Flask, jsonify, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from ..config import Settings
+from ..rules_source import RulesNotLoaded
 from ..runtime import Runtime
 from . import agents, api, health, scrape, signin, webhooks
 from .console import bp as console_bp
@@ -53,6 +54,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         response = jsonify(error=exc.name, reason=exc.description)
         response.status_code = exc.code or 500
         return response
+
+    @app.errorhandler(RulesNotLoaded)
+    def _no_rules(exc: RulesNotLoaded) -> Any:
+        """A page that needs the rules, in a worker that booted while the file was invalid:
+        503 naming the file's errors (the webhook path needs no rules and keeps working)."""
+        return _http_error(ServiceUnavailable(f"no rules loaded: {'; '.join(exc.messages)}"))
 
     @app.errorhandler(redis.RedisError)
     def _redis_down(exc: redis.RedisError) -> Any:

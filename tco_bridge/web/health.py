@@ -9,6 +9,7 @@ import redis
 from flask import Blueprint, jsonify
 
 from .. import keys
+from ..rules_source import RulesNotLoaded
 from .context import runtime
 
 bp = Blueprint("health", __name__)
@@ -34,9 +35,13 @@ def readyz() -> Any:
     except redis.RedisError as exc:
         checks["redis"] = f"unreachable ({type(exc).__name__})"
         checks["worker"] = checks["clock"] = "unknown"
-    rt.rules_source.current()  # re-reads a changed file, so a failed reload shows here too
-    error = rt.rules_source.error
-    checks["rules"] = "ok" if error is None else f"last reload failed: {error}"
+    try:
+        rt.rules_source.current()  # re-reads a changed file, so a failed reload shows here too
+    except RulesNotLoaded as exc:
+        checks["rules"] = f"not loaded, the rules file is invalid: {'; '.join(exc.messages)}"
+    else:
+        error = rt.rules_source.error
+        checks["rules"] = "ok" if error is None else f"last reload failed: {error}"
     ready = checks["redis"] == "ok" and checks["worker"] == "ok" and rt.rules_source.loaded
     return jsonify(ready=ready, checks=checks), 200 if ready else 503
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -21,12 +22,15 @@ from tco_bridge.config import DEFAULT_RULES
 from tco_bridge.embedded_redis import free_port
 from tco_bridge.prometheus import MULTIPROC_ENV as MULTIPROC
 
+FIXTURES = Path(__file__).parents[1] / "fixtures/webhooks/jira"
+
 
 @dataclass
 class Bridge:
     url: str
     rules: Path
     data: Path
+    pid: int = 0  # gunicorn's master (``tco-bridge web`` execs it)
 
     def get(self, path: str) -> requests.Response:
         return requests.get(self.url + path, timeout=5)
@@ -63,6 +67,7 @@ def bridge(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         )
         try:
             wait_for(lambda: found.get("/healthz").status_code == 200, 60, process, log)
+            found.pid = process.pid
             yield found
         finally:
             process.terminate()
@@ -108,6 +113,45 @@ def test_readyz_reports_a_rules_file_broken_under_the_running_bridge(bridge: Bri
     wait_for(lambda: rules_checks(bridge) == {"ok"}, 20)
 
 
+def gunicorn_workers(master: int) -> set[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def test_a_worker_restarted_while_the_rules_are_broken_boots_and_says_so(bridge: Bridge) -> None:
+    """gunicorn restarts a worker whenever one dies or times out. One that refused to boot
+    because the rules file is broken at that moment would make gunicorn stop the whole web
+    tier; instead it boots without rules, says so, and takes the file once it is fixed."""
+    workers = gunicorn_workers(bridge.pid)
+    assert len(workers) == 2
+    good = bridge.rules.read_text()
+    bridge.rules.write_text(good.replace("model: individual", "model: feudal"))
+    try:
+        os.kill(min(workers), signal.SIGKILL)
+        wait_for(lambda: len(gunicorn_workers(bridge.pid) - workers) == 1, 30)
+        # the new worker: no rules; the old one: its last good rules, and the failed reload
+        wait_for(
+            lambda: (
+                {c.split(":")[0] for c in rules_checks(bridge, 10)}
+                == {"not loaded, the rules file is invalid", "last reload failed"}
+            ),
+            30,
+        )
+        assert all("feudal" in c for c in rules_checks(bridge, 10))
+        body = (FIXTURES / "jira_cloud_issue_created__dangersvn.json").read_bytes()
+        for n in range(8):  # whichever worker answers: the webhook path needs no rules
+            headers = {**jira_signed(body), "X-Atlassian-Webhook-Identifier": f"broken-{n}"}
+            answer = requests.post(
+                bridge.url + "/webhooks/jira", data=body, headers=headers, timeout=10
+            )
+            assert answer.status_code == 202, answer.text
+        assert bridge.get("/readyz").status_code == 503
+    finally:
+        bridge.rules.write_text(good)
+    wait_for(lambda: rules_checks(bridge, 10) == {"ok"}, 30)
+    assert len(gunicorn_workers(bridge.pid)) == 2
+
+
 def accepted_webhooks(bridge: Bridge) -> float:
     answer = bridge.get("/metrics")
     assert answer.status_code == 200
@@ -121,11 +165,7 @@ def accepted_webhooks(bridge: Bridge) -> float:
 
 
 def test_metrics_add_up_over_gunicorn_workers(bridge: Bridge) -> None:
-    body = (
-        (Path(__file__).parents[1] / "fixtures/webhooks/jira")
-        .joinpath("jira_cloud_issue_created__dangersvn.json")
-        .read_bytes()
-    )
+    body = (FIXTURES / "jira_cloud_issue_created__dangersvn.json").read_bytes()
 
     def post(n: int) -> int:
         headers = {**jira_signed(body), "X-Atlassian-Webhook-Identifier": f"mp-{n}"}
@@ -134,10 +174,11 @@ def test_metrics_add_up_over_gunicorn_workers(bridge: Bridge) -> None:
         )
         return answer.status_code
 
+    before = accepted_webhooks(bridge)  # other tests of this module post too
     with ThreadPoolExecutor(4) as pool:
         assert set(pool.map(post, range(12))) == {202}
         # every answer, whichever worker gives it, counts all twelve
-        assert list(pool.map(lambda _: accepted_webhooks(bridge), range(8))) == [12.0] * 8
+        assert list(pool.map(lambda _: accepted_webhooks(bridge), range(8))) == [before + 12] * 8
     assert list((bridge.data / "prometheus").glob("counter_*.db"))  # multiprocess mode is on
 
 
