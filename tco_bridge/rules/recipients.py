@@ -5,7 +5,7 @@ against the ticket at run time, with ``ownership.fallback`` when nobody is there
 from __future__ import annotations
 
 from .emit import Library
-from .model import Facts
+from .model import Facts, per_connector
 from .yamlsrc import Node, Source
 
 TARGETS = (
@@ -72,6 +72,31 @@ def resolve_all(targets: tuple[str, ...], f: Facts) -> tuple[str, ...]:
     if not any(found):
         found = [resolve(t, f) for t in fallback]
     return tuple(dict.fromkeys(m for m in found if m))
+
+
+def stand_in(f: Facts) -> str | None:
+    """Who a note to ``owner`` reaches while the ticket has no owner (``ownership.fallback``),
+    named for the note's text: a lead by the group they lead ("Service Desk lead"), a group by
+    its name, a person by the name the ticket knows, else the id. None: nobody at all."""
+    labels = [_label(person, f) for person in resolve_all(("owner",), f)]
+    return " and ".join(dict.fromkeys(labels)) or None
+
+
+def _label(person: str, f: Facts) -> str:
+    defs, connector, s = f.defs, f.connector, f.state
+    if person.startswith("group:"):
+        raw = person.removeprefix("group:")
+        group = defs.groups.get(defs.group_alias(connector, raw) or "")
+        return (group.name or group.alias) if group else raw
+    led = [g for g in defs.groups.values() if per_connector(g.leads, connector) == person]
+    if led:  # the group the ticket is in, when this person leads it, else the first
+        group = next((g for g in led if g.alias == f.group_alias), led[0])
+        return f"{group.name or group.alias} lead"
+    if person == s.assignee and s.assignee_name:
+        return s.assignee_name
+    if f.actor is not None and person == f.actor.id and f.actor.name:
+        return f.actor.name
+    return "the requester" if person == s.requester else person
 
 
 def plain_targets(targets: tuple[str, ...], f: Facts) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from .calendar import format_label
 from .durations import humanize
 from .emit import Emit
 from .model import Definitions
+from .recipients import stand_in
 from .target_actions import eta_of, stay_scope
 
 OWNER_MARK = "_owner"
@@ -194,7 +195,8 @@ class _TicketView:
 
 
 class _OwnerView:
-    """``owner`` in templates (``display``: the name, else the id, else "no contact owner yet")."""
+    """``owner`` in templates. ``display`` names whom a note to ``owner`` is for: the owner's
+    name, else the id; with no owner yet, the fallback it reaches, "(no contact owner yet)"."""
 
     __slots__ = ("_v",)
 
@@ -209,7 +211,10 @@ class _OwnerView:
     @property
     def display(self) -> str:
         owner = self._v.s.owner
-        return (owner.name or owner.id) if owner else "no contact owner yet"
+        if owner is not None:
+            return owner.name or owner.id
+        who = stand_in(self._v.f)
+        return f"{who} (no contact owner yet)" if who else "no contact owner yet"
 
     @property
     def team(self) -> str | None:

@@ -207,14 +207,14 @@ def test_update_cadence_warns_then_nudges_then_tells_the_lead(story: Story) -> N
     assert warn.mentions == (ALICE,)
     assert warn.text == (
         "Reminder for Alice Agent: the next customer update on 101 (P2) is due 2026-01-05 "
-        "13:10 CET; last update 3h 30m ago."
+        "13:10 CET; the requester has had no word from us for 3h 30m."
     )
     story.advance(utc(2026, 1, 5, 12, 10))
     [_, due] = story.fake.notes("101", since=mark)
     assert due.mentions == (ALICE,)
     assert due.text == (
-        "Alice Agent, a customer update on 101 (P2) is due now: the requester last heard from "
-        "us 4h ago."
+        "Alice Agent, a customer update on 101 (P2) is due now: the requester has had no word "
+        "from us for 4h."
     )
     # Grace 2 business hours: 13:10 → 15:10 Berlin, then the lead hears of it.
     story.advance(utc(2026, 1, 5, 14, 9))
@@ -250,7 +250,9 @@ def test_public_reply_resets_the_cadence_internal_note_does_not(story: Story) ->
     assert story.fake.since(mark) == []
     story.advance(utc(2026, 1, 5, 13, 30))
     [warn] = story.fake.notes("101", since=mark)
-    assert "is due 2026-01-05 15:00 CET; last update 3h 30m ago" in warn.text
+    assert "is due 2026-01-05 15:00 CET; the requester has had no word from us for 3h 30m" in (
+        warn.text
+    )
     story.assert_settled("101")
 
 

@@ -78,7 +78,14 @@ def test_ownerless_ticket_addresses_the_front_line_lead_not_nobody(
     [due] = notes(fired, "update-cadence-due")
     assert warn.mention == due.mention == ("lead-sd",)
     assert "nobody" not in (warn.text or "") + (due.text or "")
-    assert "no contact owner yet" in (due.text or "")
+    # each names whom it is for: the fallback, by the group it leads
+    assert (warn.text or "").startswith("Reminder for Service Desk lead (no contact owner yet):")
+    assert (due.text or "").startswith("Service Desk lead (no contact owner yet), a customer")
+    [lead] = notes(
+        [a for p in sim.advance(T0 + hours(6)) for a in p.actions], "update-cadence-overdue"
+    )
+    assert "owner Service Desk lead" not in (lead.text or "")
+    assert "still overdue: it has no contact owner yet, and the requester" in (lead.text or "")
 
 
 def test_fallback_is_configurable(tmp_path: Path) -> None:
@@ -92,6 +99,7 @@ def test_fallback_is_configurable(tmp_path: Path) -> None:
     fired = [a for p in sim.advance(T0 + hours(5)) for a in p.actions]
     [due] = notes(fired, "update-cadence-due")
     assert due.mention == ("group:service_desk", "lead-sd")
+    assert (due.text or "").startswith("Service Desk and Service Desk lead (no contact owner yet)")
 
 
 def test_workload_counts_the_ticket_being_taken(default_rules: RuleSet) -> None:
