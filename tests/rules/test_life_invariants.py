@@ -11,6 +11,7 @@ import os
 import random
 from collections import Counter
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from life_kit import ENGINEER_IDS, FRONTLINE, KEY, Life, Seen, Watched, lives
@@ -30,7 +31,23 @@ BUDGET = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-CADENCE = ("update-cadence-warn", "update-cadence-due", "update-cadence-overdue")
+CADENCE = (
+    "update-cadence-warn",
+    "update-cadence-due",
+    "update-cadence-overdue",
+    "update-cadence-behind",
+)
+MISSED = "update_cycles_missed"
+
+
+def _update_cap() -> int:
+    """The cycles missed in a row after which the reminders stop (rules/default.yaml)."""
+    rules = yaml.safe_load(DEFAULT_RULES.read_text())["rules"]
+    [behind] = [r for r in rules if r["name"] == "update-cadence-behind"]
+    return int(behind["when"]["mark_at_least"][MISSED])
+
+
+UPDATE_CAP = _update_cap()
 #: Timer-driven notes a closed ticket may still get (practice 9: verify after resolve).
 AFTER_CLOSE = {"verify-followup"}
 KNOWN = (
@@ -94,6 +111,29 @@ def open_ticket_keeps_its_update_clock(steps: list[Seen]) -> list[str]:
         if a.status in (Status.NEW, Status.OPEN) and not a.marks.get("confirmed"):
             if "customer_update_due" not in a.timers:
                 found.append(f"{s.event.at} {s.event.type} {s.event.key}: open, no update clock")
+    return found
+
+
+def update_reminders_stop_at_the_cap(steps: list[Seen]) -> list[str]:
+    """Practice 3: between two updates (anything that restarts the count of missed cycles)
+    the owner gets at most ``UPDATE_CAP`` due nudges, the lead hears at most once that the
+    ticket is that far behind, and after that no cadence note comes until the next update."""
+    found = []
+    dues = told = 0
+    for s in steps:
+        before = int(s.before.marks.get(MISSED) or 0)
+        after = int(s.after.marks.get(MISSED) or 0)
+        if s.plan.marks.get(MISSED) == 0 or after < before:
+            dues = told = 0
+        for a in s.plan.actions:
+            if a.rule not in CADENCE:
+                continue
+            if told:
+                found.append(f"{s.event.at} {a.rule} after the lead heard it is behind")
+            dues += a.rule == "update-cadence-due"
+            told += a.rule == "update-cadence-behind"
+            if dues > UPDATE_CAP:
+                found.append(f"{s.event.at}: due nudge {dues} in a row (cap {UPDATE_CAP})")
     return found
 
 
@@ -209,6 +249,7 @@ INVARIANTS = (
     owner_changes_only_by_handover,
     no_update_reminder_while_quiet,
     open_ticket_keeps_its_update_clock,
+    update_reminders_stop_at_the_cap,
     notes_are_addressed_and_rendered,
     ids_and_clock,
     nothing_after_close,

@@ -17,6 +17,7 @@ from rules_kit import ALICE, BRIDGE, CAROL, ERIN, Sim, minutes
 from tco_bridge.actions import Action, ActionKind
 from tco_bridge.events import Actor, ActorKind, Status
 from tco_bridge.rules import RuleSet
+from tco_bridge.watch import update_watch
 
 NOBODY = Actor("", ActorKind.AGENT)
 
@@ -45,7 +46,7 @@ def test_cadence_recurs_across_a_weekend_and_the_dst_change(default_rules: RuleS
     actions = sim.actions[mark:]
     due = [a.id for a in fired(actions, "update-cadence-due")]
     dues = [p for p in sim.plans if any(a.rule == "update-cadence-due" for a in p.actions)]
-    assert len(due) == len(dues) == 4
+    assert len(due) == len(dues) == 3  # the cap: three cycles missed in a row
     # Every business day at 09:10 local time: CET on Friday, CEST from Monday on.
     due_times = sorted(
         t for p in dues for n, t in p.timers_set.items() if n == "customer_update_overdue"
@@ -54,22 +55,30 @@ def test_cadence_recurs_across_a_weekend_and_the_dst_change(default_rules: RuleS
         utc(2025, 3, 28, 12, 10),  # Fri 13:10 CET
         utc(2025, 3, 31, 11, 10),  # Mon 13:10 CEST
         utc(2025, 4, 1, 11, 10),
-        utc(2025, 4, 2, 11, 10),
     ]
     leads = fired(actions, "update-cadence-overdue")
-    assert [a.mention for a in leads] == [("lead-sd",)] * 4
+    assert [a.mention for a in leads] == [("lead-sd",)] * 2
     assert [a.text.rsplit("(", 1)[1] for a in leads if a.text] == [
         "1 update cycle missed).",
         "2 update cycles missed).",
-        "3 update cycles missed).",
-        "4 update cycles missed).",
     ]
+    # Tuesday's cycle is the third: the lead hears once that it is three behind, and the
+    # reminders stop (Wednesday brings no warning and no nudge).
+    [behind] = fired(actions, "update-cadence-behind")
+    assert behind.mention == ("lead-sd",)
+    assert actions[-1] is behind  # nothing after it: Wednesday's warning and nudge are gone
+    assert (behind.text or "").startswith("T-1 (P3) is 3 customer-update cycles behind:")
+    assert "although Alice Agent was reminded each cycle" in (behind.text or "")
     warns = fired(actions, "update-cadence-warn")
-    assert [w.text.split(" is due ")[1].split(";")[0] for w in warns if w.text][:2] == [
+    assert [w.text.split(" is due ")[1].split(";")[0] for w in warns if w.text] == [
         "2025-03-28 09:10 CET",
         "2025-03-31 09:10 CEST",
+        "2025-04-01 09:10 CEST",
     ]
+    # The clock goes on quietly: Wednesday's deadline counted as the fourth missed cycle.
     assert sim.state.timers["customer_update_due"] == utc(2025, 4, 3, 7, 10)
+    assert sim.state.marks["update_cycles_missed"] == 4
+    assert sim.state.timers_fired["customer_update_due"] == 4
 
 
 def test_cadence_skips_the_easter_holidays(default_rules: RuleSet) -> None:
@@ -92,6 +101,34 @@ def test_a_public_reply_restarts_the_cycle_and_its_count(default_rules: RuleSet)
     sim.advance(utc(2025, 3, 7, 18, 0))
     [lead] = fired(sim.actions[mark:], "update-cadence-overdue")
     assert (lead.text or "").endswith("(1 update cycle missed).")
+
+
+def test_past_the_cap_the_clock_counts_quietly_until_an_update(default_rules: RuleSet) -> None:
+    """Three cycles missed: the lead is told once; then no reminder (not even after a
+    priority change re-plans the clock), while the missed cycles go on counting for the
+    metrics and the lead's view; a public reply resumes the cadence from one."""
+    sim = opened(default_rules, utc(2025, 3, 3, 8, 0))  # Monday 09:00 CET
+    sim.advance(utc(2025, 3, 6, 18, 0))  # Tuesday, Wednesday, Thursday 09:10 missed
+    [behind] = fired(sim.actions, "update-cadence-behind")
+    assert behind.mention == ("lead-sd",)
+    mark = len(sim.actions)
+    sim.priority(utc(2025, 3, 7, 8, 0), "urgent")  # now a P1: hourly, from the last update
+    sim.advance(utc(2025, 3, 10, 18, 0))
+    assert [a.rule for a in sim.actions[mark:] if a.rule.startswith("update-")] == []
+    missed = sim.state.marks["update_cycles_missed"]
+    assert missed > 3 + 70  # every hour since Friday 09:00 counted
+    assert sim.state.timers_fired["customer_update_due"] == missed
+    [row] = update_watch([sim.state], utc(2025, 3, 10, 18, 0))
+    assert (row["state"], row["missed"], row["lead_told"]) == ("overdue", missed, True)
+    mark = len(sim.actions)
+    sim.comment(utc(2025, 3, 11, 8, 0), ALICE, "Update: the new profile is on its way.")
+    sim.advance(utc(2025, 3, 11, 9, 35))  # P1: warn 09:45, due 10:00, lead 10:30 (CET)
+    assert [a.rule for a in sim.actions[mark:] if a.kind is ActionKind.NOTE] == [
+        "update-cadence-warn",
+        "update-cadence-due",
+        "update-cadence-overdue",
+    ]
+    assert (sim.actions[-1].text or "").endswith("(1 update cycle missed).")
 
 
 @pytest.mark.parametrize("wait", [Status.PENDING, Status.ON_HOLD])
