@@ -42,8 +42,9 @@ def process(
         if state.timers.get(name) != event.at:
             return Step(state, Plan())  # reset or cancelled after it was released: stale
         fired = {**state.timers_fired, name: state.timers_fired.get(name, 0) + 1}
+        fired_at = {**state.timers_fired_at, name: event.at}
         timers = {k: v for k, v in state.timers.items() if k != name}
-        state = evolve(state, timers=timers, timers_fired=fired)
+        state = evolve(state, timers=timers, timers_fired=fired, timers_fired_at=fired_at)
     before = state
     state = apply(state, event, rules.ownership)
     if state is before and event.type is not EventType.TIMER_FIRED:

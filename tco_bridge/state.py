@@ -88,6 +88,8 @@ class TicketState:
     touches: int = 0
     customer_updates: int = 0
     timers_fired: dict[str, int] = field(default_factory=dict)
+    #: When each timer last fired (its due time): a lead's view says when a deadline passed.
+    timers_fired_at: dict[str, datetime] = field(default_factory=dict)
     agents: tuple[str, ...] = ()
     first_response_at: datetime | None = None
     last_customer_update_at: datetime | None = None

@@ -59,6 +59,7 @@ def encode(state: TicketState) -> str:
         "touches": state.touches,
         "customer_updates": state.customer_updates,
         "timers_fired": state.timers_fired,
+        "timers_fired_at": {k: _t(v) for k, v in state.timers_fired_at.items()},
         "agents": list(state.agents),
         "first_response_at": _t(state.first_response_at),
         "last_customer_update_at": _t(state.last_customer_update_at),
@@ -104,6 +105,9 @@ def decode(raw: str | bytes) -> TicketState:
         touches=d.get("touches", 0),
         customer_updates=d.get("customer_updates", 0),
         timers_fired=d.get("timers_fired", {}),
+        timers_fired_at={
+            k: datetime.fromisoformat(v) for k, v in d.get("timers_fired_at", {}).items()
+        },
         agents=tuple(d.get("agents", [])),
         first_response_at=_dt(d.get("first_response_at")),
         last_customer_update_at=_dt(d.get("last_customer_update_at")),

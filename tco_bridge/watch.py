@@ -135,7 +135,11 @@ def _pickup(s: TicketState, entered: datetime, picked: datetime | None, now: dat
         state = _risk(entered, due, now)
         return [(PICKUP, state, due)] if state else []
     if s.timers_fired.get(PICKUP) and picked is None:
-        return [(PICKUP, "breached", None)]  # the clock ran out; picked up late: no longer
+        # The clock ran out in this stay (picked up late: no longer). A state stored before
+        # the firing times were kept has only the count: breached, with no time to show.
+        passed = s.timers_fired_at.get(PICKUP)
+        if passed is None or passed >= entered:
+            return [(PICKUP, "breached", passed)]
     return []
 
 

@@ -146,6 +146,21 @@ def test_escalation_watch_at_risk_and_breached() -> None:
         ("late", "pickup_due", "breached"),
         ("risk", "pickup_due", "at risk"),
     ]
+    assert rows[0]["due"] is None  # a state stored with the count alone: no time to show
+
+
+def test_a_fired_pickup_shows_when_it_passed_in_this_stay_only() -> None:
+    now = T0 + h(6)
+    bounced = ((0, "sd"), (1, "l2"), (2, "sd"), (3, "l2"))
+    states = [
+        ticket("late", groups=((0, "sd"), (1, "l2")), timers_fired={"pickup_due": 1},
+               timers_fired_at={"pickup_due": T0 + h(2)}),
+        # fired in the first L2 stay; the second stay's clock did not run out
+        ticket("earlier", groups=bounced, timers_fired={"pickup_due": 1},
+               timers_fired_at={"pickup_due": T0 + h(1.5)}),
+    ]  # fmt: skip
+    rows = escalation_watch(states, POLICY, now)
+    assert [(r["ticket"], r["state"], r["due"]) for r in rows] == [("late", "breached", T0 + h(2))]
 
 
 def test_demo_clock_runs_faster_from_a_pinned_start() -> None:

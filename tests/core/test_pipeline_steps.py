@@ -36,9 +36,11 @@ def test_a_fired_timer_is_counted_and_leaves_the_pending_timers() -> None:
     state = replace(owned(), timers={"due": T0 + timedelta(minutes=60), "warn": T0})
     once = fire(state, "due", 60)
     assert once.timers_fired == {"due": 1}
+    assert once.timers_fired_at == {"due": T0 + timedelta(minutes=60)}
     assert once.timers == {"warn": T0}
     again = fire(replace(once, timers={"due": T0 + timedelta(minutes=120)}), "due", 120)
     assert again.timers_fired == {"due": 2}
+    assert again.timers_fired_at == {"due": T0 + timedelta(minutes=120)}
     assert again.timers == {}
 
 

@@ -11,7 +11,7 @@ from tco_bridge.contact_owner import keep_owner, set_owner_override
 from tco_bridge.escalation import escalation_path, is_escalated
 from tco_bridge.events import Actor, ActorKind, Comment, EventType, Snapshot, Status, TicketEvent
 from tco_bridge.ownership import Model, OwnershipPolicy, OwnerTrigger
-from tco_bridge.state import new_state
+from tco_bridge.state import evolve, new_state
 from tco_bridge.state_codec import decode, encode
 from tco_bridge.ticket_apply import apply, apply_all
 
@@ -223,6 +223,19 @@ def test_status_is_last_writer_wins_by_tool_time() -> None:
 def test_codec_round_trip() -> None:
     state = apply_all(new_state("jira", "SUP-1"), escalation(), POLICY)
     assert decode(encode(state)) == state
+    fired = evolve(state, timers_fired={"pickup_due": 1}, timers_fired_at={"pickup_due": T0})
+    assert decode(encode(fired)) == fired
+
+
+def test_codec_loads_a_state_stored_without_the_firing_times() -> None:
+    """States stored before ``timers_fired_at`` existed load with the count alone."""
+    import json
+
+    state = evolve(new_state("jira", "SUP-1"), timers_fired={"pickup_due": 1})
+    data = json.loads(encode(state))
+    del data["timers_fired_at"]
+    loaded = decode(json.dumps(data))
+    assert loaded.timers_fired == {"pickup_due": 1} and loaded.timers_fired_at == {}
 
 
 def _without_seen(encoded: str) -> str:

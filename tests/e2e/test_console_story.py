@@ -64,6 +64,9 @@ def test_lead_sees_stalled_pickup_and_overdue_update(story: Story) -> None:
     story.advance(T0 + hours(5))
     breached = page(story, "/console/escalations")
     assert "zendesk:101" in breached and "pickup_due" in breached and "breached" in breached
+    # When the pickup clock ran out (Mon 13:20 Berlin), not just that it did.
+    pickup = breached.split("<code>pickup_due</code>", 1)[1].split("</tr>", 1)[0]
+    assert "2026-01-05 12:20 UTC" in pickup and "passed" not in pickup, pickup
     assert "No customer" not in page(story, "/console/updates")  # P3: a day's cadence
     story.advance(T0 + hours(30))
     overdue = page(story, "/console/updates")
