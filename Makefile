@@ -43,11 +43,12 @@ lint: venv
 mutation: venv
 	$(BIN)/python tools/mutation.py
 
-# A longer, randomised campaign of the route fuzzer and the ticket-life invariants
-# `make test` runs with a fixed seed.
+# A longer, randomised campaign of the route fuzzer, the ticket-life invariants and the
+# rules-file mutants `make test` runs with a fixed seed, and a longer start-up drill.
 fuzz: venv
-	TCO_FUZZ_EXAMPLES=$${TCO_FUZZ_EXAMPLES:-5000} $(BIN)/python -m pytest --no-cov -q \
-		tests/core/test_fuzz_routes.py tests/rules/test_life_invariants.py
+	TCO_FUZZ_EXAMPLES=$${TCO_FUZZ_EXAMPLES:-5000} TCO_STARTUP_ROUNDS=20 $(BIN)/python -m pytest \
+		--no-cov -q tests/core/test_fuzz_routes.py tests/rules/test_life_invariants.py \
+		tests/core/test_rules_fuzz.py tests/faults/test_startup.py
 
 bench: venv
 	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk, the HTTP load driver of the ingest benchmark: sudo apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS). The others run without it: $(BIN)/python benchmarks/run_all.py --only worker_throughput.py rules_eval.py timers.py writeback.py" >&2; exit 1; }
