@@ -1,0 +1,119 @@
+"""The docs an admin and a new engineer start from stay true to the code: every setting the
+code reads is documented and every documented setting is read, every relative link in the
+docs resolves, and the package docstring's map names every module."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from connectors.jira.settings import JiraSettings
+from connectors.sandbox.settings import SandboxSettings
+from connectors.zendesk.settings import ZendeskSettings
+from tco_bridge import config
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS_DOCS = (ROOT / "README.md", ROOT / "docs" / "operations.md")
+#: Documented as a pattern: ``ratelimit.override_from_env`` builds the name per connector.
+PATTERN = re.compile(r"^TCO_[A-Z]+_WRITE_LIMITS$")
+#: Set by ``tco-bridge run`` for the processes it starts, never by an admin.
+INTERNAL = {"TCO_STARTUP_WARNED", "TCO_RULES_CHECKED"}
+#: Read by the test suite and `make fuzz`, documented under Development.
+DEVELOPMENT = {"TCO_FUZZ_EXAMPLES", "TCO_TEST_REDIS_URL", "TCO_STARTUP_ROUNDS"}
+
+
+class _Recorder(Mapping[str, str]):
+    """An empty environment that remembers every key a ``from_env`` looked up."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _read_by_the_code() -> set[str]:
+    names = {
+        value
+        for name, value in vars(config).items()
+        if name.isupper() and isinstance(value, str) and re.fullmatch(r"[A-Z][A-Z0-9_]+", value)
+    }
+    for settings in (JiraSettings, ZendeskSettings, SandboxSettings):
+        env = _Recorder()
+        settings.from_env(env)
+        names |= env.asked
+    return names
+
+
+def _documented() -> set[str]:
+    """Variable names in the docs' settings tables and lists (backticked, upper case)."""
+    text = "\n".join(p.read_text() for p in SETTINGS_DOCS)
+    return set(re.findall(r"`((?:TCO_|REDIS_|PROMETHEUS_)[A-Z0-9_<>]+|HOST|PORT)`", text))
+
+
+def test_every_variable_the_code_reads_is_documented() -> None:
+    read = _read_by_the_code()
+    assert {"TCO_RULES", "TCO_JIRA_URL", "TCO_ZENDESK_KB", "TCO_SANDBOX_DB"} <= read
+    missing = sorted(read - _documented())
+    assert missing == [], f"read by the code, not in README.md or docs/operations.md: {missing}"
+
+
+def test_every_documented_variable_is_read_by_the_code() -> None:
+    suite = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("*.py") if p != Path(__file__))
+    assert all(f'"{name}"' in suite for name in DEVELOPMENT)
+    known = _read_by_the_code() | DEVELOPMENT | {"TCO_<NAME>_WRITE_LIMITS"}
+    stale = sorted(v for v in _documented() - known if not PATTERN.match(v) and v not in INTERNAL)
+    assert stale == [], f"documented, but no code reads it: {stale}"
+
+
+def _doc_files() -> list[Path]:
+    return [
+        ROOT / "README.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+        *sorted((ROOT / "examples").glob("*/README.md")),
+        ROOT / "benchmarks" / "README.md",
+    ]
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    heads = re.findall(r"^#+ (.+)$", page.read_text(), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in heads}
+
+
+def test_every_relative_link_in_the_docs_resolves() -> None:
+    broken = []
+    for page in _doc_files():
+        for link in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if re.match(r"[a-z]+:", link):
+                continue
+            path, _, anchor = link.partition("#")
+            target = page.parent / path if path else page
+            if not target.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {link}")
+            elif anchor and target.suffix == ".md" and anchor not in _anchors(target):
+                broken.append(f"{page.relative_to(ROOT)}: {link} (no such heading)")
+    assert broken == []
+
+
+def test_the_package_docstring_maps_every_module() -> None:
+    import tco_bridge
+
+    package = ROOT / "tco_bridge"
+    modules = [p.stem for p in package.glob("*.py") if p.stem != "__init__"]
+    folders = [f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").exists()]
+    doc = tco_bridge.__doc__ or ""
+    unmapped = [m for m in [*modules, *folders] if f"``{m}``" not in doc]
+    assert unmapped == []
