@@ -1,7 +1,12 @@
 """Settings, read once at start-up from environment variables (12-factor).
 
-Every key name lives here; nothing else in tco-bridge reads ``os.environ``. Connectors read
-their own ``TCO_<NAME>_*`` keys from the same captured mapping in their ``from_env``.
+The key names of the bridge's own settings live here. The rest of tco-bridge reads settings from the
+mapping :meth:`Settings.from_env` captured, not from ``os.environ``: connectors read their own
+``TCO_<NAME>_*`` keys from it in their ``from_env``, and ``ratelimit`` reads
+``TCO_<NAME>_WRITE_LIMITS``. Only process plumbing touches ``os.environ`` itself:
+``cli.processes`` hands it on, with the markers ``runtime`` reads, to the processes it starts,
+and ``prometheus``'s gunicorn hook checks ``PROMETHEUS_MULTIPROC_DIR`` where prometheus-client
+reads it.
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ capability              default (in ``ConnectorBase``)
 ``write_cost(actions)`` ``None``: each action spends one unit of every budget
 ``batch_writes``        ``False``: ``perform`` gets one action per call
 ``web_blueprint()``     ``None``: no pages of its own (the sandbox serves its ticket API)
+``refresh_tickets()``   yields nothing: reconcile only reports owned tickets the tool no
+                        longer lists as open, instead of reading their status now
 ======================  ===================================================================
 
 Built-in connectors (jira, zendesk, sandbox) and third-party ones are all discovered through
