@@ -1,9 +1,10 @@
 """The local data folder of ``make run`` (``TCO_DATA_DIR``, default ``data/``).
 
 It holds the private Redis (``redis/``, its AOF), the sandbox's SQLite file, the Prometheus
-files of the running processes (``prometheus/``) and ``redis.url``: the address of the private
-Redis while ``make run`` is up. Every ``tco-bridge`` command run with ``REDIS_URL`` unset looks
-there, so ``tco-bridge metrics`` in a second terminal finds the running bridge.
+files of the running processes (``prometheus/``), the first console user's ``admin.token``,
+``demo.clock`` under ``run --demo`` (``democlock``) and ``redis.url``: the address of the
+private Redis while ``make run`` is up. Every ``tco-bridge`` command run with ``REDIS_URL``
+unset looks there, so ``tco-bridge metrics`` in a second terminal finds the running bridge.
 
 ``tco-bridge sandbox reset`` (``make reset``, :mod:`tco_bridge.cli.sandbox`) empties the
 folder's private data so the README's sandbox story starts again from ``SBX-1``.

@@ -1,8 +1,9 @@
 """Parked write-backs: groups of actions the bridge gave up on, kept for an admin.
 
-A group is parked when the tool refused it for good (a 4xx other than 429), when retries ran
-out, or when the connector failed in a way nobody planned for (a bug). The record keeps what is
-needed to judge and replay it, never a credential: every message passes :func:`redact` first.
+A group is parked when the tool refused it for good (a 4xx that ``retry.py``'s table does not
+retry: not 408, 425 or 429), when retries ran out, or when the connector failed in a way nobody
+planned for (a bug). The record keeps what is needed to judge and replay it, never a
+credential: every message passes :func:`redact` first.
 
 Redis key:
 

@@ -9,7 +9,7 @@ module             commands
 =================  =====================================================================
 ``processes``      ``run``, ``web``, ``worker``, ``clock``: the bridge's processes
 ``reconcile``      ``reconcile``: heal state and timers from what the tool lists
-``metrics``        ``metrics``: ownership figures per owner or team
+``metrics``        ``metrics``: ownership figures per owner, team or escalation group
 ``replay``         ``replay``: send recorded deliveries to a bridge again
 ``rules``          ``rules check|explain|test|failures``
 ``simulate``       ``simulate``: a recording through the core on a virtual clock

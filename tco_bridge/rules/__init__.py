@@ -28,7 +28,7 @@ Modules, in the order a rules file meets them:
 * ``explain``    — per-rule match report for one event
 * ``ruletest``   — rule tests: given events, expected plans
 * ``reload``     — :class:`RulesHolder`: reload on change, keep the last good rules
-* ``tco_bridge.cli.rules`` — the ``tco-bridge rules check|explain|test`` command
+* ``tco_bridge.cli.rules`` — the ``tco-bridge rules check|explain|test|failures`` command
 """
 
 from __future__ import annotations
