@@ -117,3 +117,53 @@ def test_the_package_docstring_maps_every_module() -> None:
     doc = tco_bridge.__doc__ or ""
     unmapped = [m for m in [*modules, *folders] if f"``{m}``" not in doc]
     assert unmapped == []
+
+
+def _command_lines() -> Iterator[tuple[str, list[str]]]:
+    """Each ``tco-bridge …`` the docs show, as (page, words up to a comment or the line's end)."""
+    for page in _doc_files():
+        for line in page.read_text().splitlines():
+            for found in re.finditer(
+                r"(?:^|[\s`(])(?:\.venv/bin/)?tco-bridge ([a-z][^`#|)]*)", line
+            ):
+                words = found.group(1).split()
+                if words:
+                    yield page.name, words
+
+
+def test_every_command_and_option_the_docs_show_exists() -> None:
+    import click
+
+    from tco_bridge.cli import main
+
+    wrong = []
+    shown = 0
+    for page, words in _command_lines():
+        command: click.Command = main
+        rest = list(words)
+        while isinstance(command, click.Group) and rest and rest[0] in command.commands:
+            command = command.commands[rest.pop(0)]
+        if command is main:
+            continue  # prose: "tco-bridge runs beside your ticket tool"
+        shown += 1
+        shown_as = f"{page}: tco-bridge {' '.join(words)}"
+        if isinstance(command, click.Group) and rest and re.fullmatch(r"[a-z]+", rest[0]):
+            wrong.append(f"{shown_as}: no sub-command {rest[0]!r}")
+        known = {o for p in command.params for o in getattr(p, "opts", [])}
+        for option in re.findall(r"(?<![\w-])--[a-z][a-z-]*", " ".join(rest)):
+            if option not in known | {"--help"}:
+                wrong.append(f"{shown_as}: no {option}")
+    assert shown > 30
+    assert wrong == []
+
+
+def test_every_make_target_the_docs_show_exists() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.M))
+    shown = set()
+    for page in _doc_files():
+        text = page.read_text()
+        shown |= set(re.findall(r"`make ([a-z]+)`", text))
+        shown |= set(re.findall(r"^(?:[A-Z_]+=\S+ )*make ([a-z]+)", text, re.M))
+    assert {"run", "demo", "test"} <= shown
+    assert sorted(shown - targets) == []
