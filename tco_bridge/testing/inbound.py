@@ -32,7 +32,10 @@ class InboundChecks(Harness):
     def test_settings_come_from_the_environment(self) -> None:
         conn = self._connector()
         assert conn.webhook_secret, "env() must configure a webhook secret"
-        assert conn.webhook_secret in self.secrets(), "the webhook secret is not in secrets()"
+        assert conn.webhook_secret in self.secrets(), (
+            "the webhook secret is not in secrets(): by default it holds the env() values of 4 "
+            "characters or more named like a secret (TOKEN, SECRET, PASSWORD, API_KEY)"
+        )
         assert conn.bot_account, "env() must configure the bot account (loop guard)"
         self._assert_clean([repr(conn), str(conn)], "repr(connector)")
 
