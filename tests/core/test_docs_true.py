@@ -167,3 +167,22 @@ def test_every_make_target_the_docs_show_exists() -> None:
         shown |= set(re.findall(r"^(?:[A-Z_]+=\S+ )*make ([a-z]+)", text, re.M))
     assert {"run", "demo", "test"} <= shown
     assert sorted(shown - targets) == []
+
+
+def test_every_test_the_docs_cite_exists() -> None:
+    """docs/operations.md names the test that holds each guarantee: the file and the test."""
+    suite = {p: p.read_text() for p in (ROOT / "tests").rglob("test_*.py")}
+    defined = {m for text in suite.values() for m in re.findall(r"^\s*def (test_\w+)", text, re.M)}
+    missing = []
+    for page in _doc_files():
+        text = page.read_text()
+        for path, name in re.findall(r"(?<![\w/])(tests/[\w/]+\.py)(?:::(test_\w+))?", text):
+            target = next((t for t in (ROOT / path, page.parent / path) if t.exists()), None)
+            if target is None:
+                missing.append(f"{page.name}: {path}")
+            elif name and not re.search(rf"def {name}\b", target.read_text()):
+                missing.append(f"{page.name}: {path}::{name}")
+        missing += [
+            f"{page.name}: {n}" for n in re.findall(r"`(test_\w+)`", text) if n not in defined
+        ]
+    assert missing == []
