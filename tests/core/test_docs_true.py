@@ -4,6 +4,7 @@ docs resolves, and the package docstring's map names every module."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -76,6 +77,50 @@ def test_every_documented_variable_is_read_by_the_code() -> None:
     known = _read_by_the_code() | DEVELOPMENT | {"TCO_<NAME>_WRITE_LIMITS"}
     stale = sorted(v for v in _documented() - known if not PATTERN.match(v) and v not in INTERNAL)
     assert stale == [], f"documented, but no code reads it: {stale}"
+
+
+def _readme_defaults() -> dict[str, str]:
+    """The README settings table: variable → the default column's values, in order."""
+    out: dict[str, str] = {}
+    for row in re.findall(
+        r"^\| (`[^|]+) \|[^\n]*\| ([^|\n]+) \|$", SETTINGS_DOCS[0].read_text(), re.M
+    ):
+        names = re.findall(r"`([A-Z][A-Z0-9_]+)`", row[0])
+        values = re.findall(r"`([^`]+)`", row[1])
+        out |= {name: values[i] for i, name in enumerate(names) if i < len(values)}
+    return out
+
+
+def test_the_readme_states_the_defaults_settings_has() -> None:
+    """For each of config.py's variables with a plain default (a number, a word, a yes/no),
+    the README's default column says that value."""
+    base = config.Settings.from_env({})
+    documented = _readme_defaults()
+    checked = []
+    for name, var in vars(config).items():
+        if not name.isupper() or not isinstance(var, str) or not var.isupper():
+            continue
+        for sample in ("7", "1", "0", "x"):
+            try:
+                other = config.Settings.from_env({var: sample})
+            except config.ConfigError:
+                continue
+            changed = [
+                f.name
+                for f in dataclasses.fields(config.Settings)
+                if f.name != "env" and getattr(other, f.name) != getattr(base, f.name)
+            ]
+            if changed:
+                break
+        default = getattr(base, changed[0])
+        if isinstance(default, bool):
+            default = int(default)
+        if isinstance(default, int | str) and var in documented:
+            checked.append(var)
+            assert documented[var] == str(default), var
+    assert {"PORT", "TCO_SHARDS", "TCO_SHADOW", "TCO_QUEUE", "TCO_WEBHOOK_FAST_PATH"} <= set(
+        checked
+    )
 
 
 def _doc_files() -> list[Path]:
