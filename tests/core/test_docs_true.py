@@ -231,3 +231,20 @@ def test_every_test_the_docs_cite_exists() -> None:
             f"{page.name}: {n}" for n in re.findall(r"`(test_\w+)`", text) if n not in defined
         ]
     assert missing == []
+
+
+def test_every_file_the_docs_name_exists() -> None:
+    """A backticked file name (``worker.py``, ``web/webhooks.py``, ``rules/default.yaml``) names
+    a file of the repository: the docs name modules by path from wherever the text stands."""
+    files = [
+        p.relative_to(ROOT).as_posix()
+        for p in ROOT.rglob("*")
+        if p.suffix in {".py", ".yaml", ".md", ".toml"}
+        and not any(part.startswith(".") for part in p.relative_to(ROOT).parts)
+    ]
+    missing = []
+    for page in _doc_files():
+        for name in re.findall(r"`([\w./-]+\.(?:py|yaml|md|toml))`", page.read_text()):
+            if not any(f == name or f.endswith("/" + name) for f in files):
+                missing.append(f"{page.name}: {name}")
+    assert missing == []
