@@ -1,8 +1,11 @@
 """Jira connector: Jira Cloud and Data Center webhooks in, REST write-back out.
 
 Modules: ``settings`` (environment), ``signature`` and ``inbound`` (pure verify and parse, with
-``changelog``, ``snapshot``, ``statuses`` and ``payload`` helpers), ``transport`` (the one HTTP
-seam), ``outbound``, ``notes``, ``tasks``, ``search`` and ``reconcile`` (write-back and listing).
+``changelog``, ``snapshot``, ``statuses`` and ``payload`` helpers, and ``names``: a changelog
+item's field and users read the same way on Cloud and Data Center), ``directory`` (what the
+site names its own way: field ids, DC usernames, service-desk projects; looked up and cached),
+``transport`` (the one HTTP seam), ``outbound``, ``notes``, ``tasks``, ``search`` and
+``reconcile`` (write-back and listing).
 
 Rule conventions honoured on write-back: a NOTE with ``extra["public"]`` is a public reply to
 the requester (JSM ``public: true`` comment, or an unrestricted comment on Jira Software); an

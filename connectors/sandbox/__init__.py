@@ -3,6 +3,7 @@
 It is the connector tco-bridge runs when no real tool is configured, so a newcomer can create
 tickets with curl, watch the bridge nudge owners in them, and see every rule work end to end.
 ``docs/sandbox.md`` is the user's guide; the modules are :mod:`.settings` (environment),
+:mod:`.model` (the vocabulary store, webhooks and API share),
 :mod:`.db` (SQLite file, schema, transactions), :mod:`.store` (write transactions and read
 queries), :mod:`.changes` (each change written with its webhook), :mod:`.rows` (rows as the
 JSON webhooks and the API show), :mod:`.errors` (what the sandbox refuses), :mod:`.webhook`

@@ -4,7 +4,8 @@ Modules: :mod:`.settings` (environment variables, documented there), :mod:`.inbo
 (signature + parse), :mod:`.subscription` (``zen:event-type:ticket.*`` mapping),
 :mod:`.template` (the trigger body template), :mod:`.plan` (actions → one batched update and
 tag changes), :mod:`.tasks` (follow-up tickets, Help Center drafts), :mod:`.outbound`
-(``perform``, ``open_tickets``), :mod:`.http` (the one HTTP seam).
+(``perform``, ``open_tickets``), :mod:`.http` (the one HTTP seam), :mod:`.formats` (the three
+ways Zendesk spells ids, enums and times, turned into canonical values).
 
 Rule conventions honoured on write-back (see :mod:`.plan`): a NOTE with ``extra["public"]`` is
 a public reply (``comment.public: true``, never merged with an internal note), an ASSIGN with

@@ -124,9 +124,9 @@ class RuleSet:
         return Facts(state, trigger, now, context, self.defs, self._ownership, name)
 
     def candidates(self, facts: Facts) -> tuple[Rule, ...]:
-        """Enabled rules listening to this trigger (plus ``owner.changed`` when it applies),
-        less those whose opening status or author condition already rules them out: the same
-        rules would fail that condition first, so nothing else about them is asked."""
+        """Enabled rules listening to this trigger (plus ``owner.changed`` and ``owner.released``
+        when they apply), less those whose opening status or author condition already rules
+        them out: the same rules would fail that condition first, so nothing else is asked."""
         implied = (self.owner_changed(facts), self.owner_released(facts))
         return tuple(rule for rule, _, _ in self._narrow(facts, *implied))
 
