@@ -9,6 +9,7 @@ raises ``ValueError`` as ``json.loads`` would.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -23,13 +24,17 @@ def loads(body: bytes | str) -> Any:
         return json.loads(body)
 
 
-def dumps(value: Any) -> bytes:
+def dumps(value: Any, default: Callable[[Any], Any] | None = None) -> bytes:
     """orjson, or ``json`` for what orjson refuses: lone surrogates (``"\\ud800"`` is valid
-    JSON a tool may send) and integers beyond 64 bits."""
+    JSON a tool may send), integers beyond 64 bits and keys that are not text. ``default``
+    is called, as by ``json.dumps``, for what JSON has no type for, datetimes included (orjson
+    would otherwise write them its own way)."""
     try:
-        return orjson.dumps(value)
+        if default is None:
+            return orjson.dumps(value)
+        return orjson.dumps(value, default=default, option=orjson.OPT_PASSTHROUGH_DATETIME)
     except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value).encode()
+        return json.dumps(value, default=default).encode()
 
 
 def read_object(body: bytes, source: str) -> dict[str, Any]:

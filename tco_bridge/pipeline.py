@@ -50,11 +50,12 @@ def process(
     if state is before and event.type is not EventType.TIMER_FIRED:
         return Step(state, Plan())  # a duplicate delivery: nothing new happened
     state = keep_owner(before, state, rules.ownership)
-    plan = Plan()
     if not is_own_write(event) and not state.deleted:
         plan = rules.evaluate(state, event, now, with_ticket(context, before, state))
         state = apply_plan(state, plan, rules, now)
         state = follow_transitions(state, plan, event, rules, now, context)
+    else:
+        plan = Plan()
     mirror = owner_mirror(state, rules, event)
     if mirror is not None:
         plan.actions.append(mirror)

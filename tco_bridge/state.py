@@ -182,12 +182,24 @@ def evolve(state: TicketState, **changes: Any) -> TicketState:
     """``dataclasses.replace`` for the one hot type: apply() makes several copies per event,
     and this skips replace's generic ``__init__`` round trip (about five times as fast)."""
     new = _copy(state)
+    put(new, **changes)
+    return new
+
+
+def draft(state: TicketState) -> TicketState:
+    """A private copy to change in place with :func:`put`: ``apply`` makes all of an event's
+    changes on one copy instead of one copy per change. Nobody else may hold a draft until
+    it is finished, since a state is otherwise immutable."""
+    return _copy(state)
+
+
+def put(draft: TicketState, **changes: Any) -> None:
+    """Set fields of a :func:`draft` in place (never of a state someone else holds)."""
     for name, value in changes.items():
         setter = _SETTERS.get(name)
         if setter is None:
             raise TypeError(f"TicketState has no field {name!r}")
-        setter(new, value)
-    return new
+        setter(draft, value)
 
 
 def new_state(connector: str, ticket: str) -> TicketState:
@@ -213,11 +225,22 @@ def earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     return min(a, b)
 
 
+def _wins(registers: dict[str, Change], name: str, change: Change) -> bool:
+    """Last writer wins: a register takes a change later than the one it holds."""
+    current = registers.get(name)
+    return current is None or current.order < change.order
+
+
 def set_register(state: TicketState, name: str, change: Change) -> TicketState:
-    current = state.registers.get(name)
-    if current is not None and current.order >= change.order:
+    if not _wins(state.registers, name, change):
         return state
     return evolve(state, registers={**state.registers, name: change})
+
+
+def put_register(draft: TicketState, name: str, change: Change) -> None:
+    """:func:`set_register` on a :func:`draft`."""
+    if _wins(draft.registers, name, change):
+        put(draft, registers={**draft.registers, name: change})
 
 
 def insert_change(history: tuple[Change, ...], change: Change) -> tuple[Change, ...]:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from .contact_owner import derive_owner
-from .events import ActorKind, EventType, Snapshot, Status, TicketEvent
+from .events import Actor, ActorKind, EventType, Snapshot, Status, TicketEvent
 from .ownership import OwnershipPolicy, OwnerTrigger
 from .state import (
     CANDIDATE_LIMIT,
@@ -21,46 +21,57 @@ from .state import (
     Candidate,
     Change,
     TicketState,
+    draft,
     earliest,
-    evolve,
     insert_change,
     latest,
-    set_register,
+    put,
+    put_register,
     value_at,
 )
-from .touches import touch_key, touching_agent
+from .touches import touch_key_of, touching_agent
 
 
 def apply(state: TicketState, event: TicketEvent, policy: OwnershipPolicy) -> TicketState:
-    """Return the state after ``event``. Duplicates (same key) return ``state`` unchanged."""
+    """Return the state after ``event``. Duplicates (same key) return ``state`` unchanged.
+
+    Every change the event makes is made on one private copy (``state.draft``), the only copy
+    of the state an event costs; the handlers below change that draft in place."""
     if event.key in state.seen:
         return state
-    seen = (*state.seen, event.key)[-SEEN_LIMIT:]
-    state = evolve(state, seen=seen, updated_at=latest(state.updated_at, event.at))
+    new = draft(state)
+    put(
+        new,
+        seen=(*state.seen, event.key)[-SEEN_LIMIT:],
+        updated_at=latest(state.updated_at, event.at),
+    )
     if event.actor is not None and event.actor.kind is ActorKind.BRIDGE:
-        return _apply_own_write(state, event)
+        _apply_own_write(new, event)
+        return new
     if event.snapshot is not None:
-        state = _apply_snapshot(state, event, event.snapshot)
-    event = _recognise_requester(state, event)
+        _apply_snapshot(new, event, event.snapshot)
+    event = _recognise_requester(new, event)
     handler = _HANDLERS.get(event.type)
     if handler is not None:
-        state = handler(state, event)
-    if touching_agent(event) is not None:
-        state = _touch(state, event)
-    owner = derive_owner(state, policy)
-    return state if owner == state.owner else evolve(state, owner=owner)
+        handler(new, event)
+    agent = touching_agent(event)
+    if agent is not None:
+        _touch(new, event, agent)
+    owner = derive_owner(new, policy)
+    if owner != new.owner:
+        put(new, owner=owner)
+    return new
 
 
-def _apply_own_write(state: TicketState, event: TicketEvent) -> TicketState:
+def _apply_own_write(new: TicketState, event: TicketEvent) -> None:
     """Loop guard: the bridge's own write-backs come back as webhooks. What they did to the
     ticket (status, assignee, group, fields) is recorded so the state matches the tool, but
     they are never agent touches, comments or owner candidates, and trigger no rule."""
-    state = evolve(state, bridge_events=state.bridge_events + 1)
+    put(new, bridge_events=new.bridge_events + 1)
     if event.snapshot is not None:
-        state = _apply_snapshot(state, event, event.snapshot)
+        _apply_snapshot(new, event, event.snapshot)
     if event.type in _OWN_WRITE_HANDLERS:
-        state = _OWN_WRITE_HANDLERS[event.type](state, event)
-    return state
+        _OWN_WRITE_HANDLERS[event.type](new, event)
 
 
 def apply_all(
@@ -72,11 +83,10 @@ def apply_all(
     return state
 
 
-def _apply_snapshot(state: TicketState, event: TicketEvent, snap: Snapshot) -> TicketState:
+def _apply_snapshot(state: TicketState, event: TicketEvent, snap: Snapshot) -> None:
     def reg(name: str, value: Any, label: str | None = None) -> None:
-        nonlocal state
         if value is not None:
-            state = set_register(state, name, Change(event.at, event.key, value, label))
+            put_register(state, name, Change(event.at, event.key, value, label))
 
     reg("status", snap.status.value if snap.status else None, snap.raw_status)
     reg("priority", snap.priority)
@@ -87,24 +97,21 @@ def _apply_snapshot(state: TicketState, event: TicketEvent, snap: Snapshot) -> T
         if isinstance(value, str | int | float | bool):
             reg(f"field:{name}", value)
     if snap.requester and state.requester is None:
-        state = evolve(state, requester=snap.requester)
+        put(state, requester=snap.requester)
     if snap.created_at is not None:
-        state = evolve(state, created_at=earliest(state.created_at, snap.created_at))
+        put(state, created_at=earliest(state.created_at, snap.created_at))
     # Assignee and group from a snapshot only fill gaps a lost change event left behind.
     marker = f"{event.key}#snapshot"
     if snap.assignee is not None or event.type is EventType.CREATED:
         if value_at(state.assignees, event.at) != snap.assignee:
             change = Change(event.at, marker, snap.assignee, snap.assignee_name)
-            state = evolve(state, assignees=insert_change(state.assignees, change))
+            put(state, assignees=insert_change(state.assignees, change))
     if snap.group is not None and value_at(state.groups, event.at) != snap.group:
-        state = evolve(
-            state, groups=insert_change(state.groups, Change(event.at, marker, snap.group))
-        )
-    return state
+        put(state, groups=insert_change(state.groups, Change(event.at, marker, snap.group)))
 
 
-def _on_created(state: TicketState, event: TicketEvent) -> TicketState:
-    state = evolve(state, created_at=earliest(state.created_at, event.at))
+def _on_created(state: TicketState, event: TicketEvent) -> None:
+    put(state, created_at=earliest(state.created_at, event.at))
     snap = event.snapshot
     if snap is not None and snap.assignee:
         candidate = Candidate(
@@ -114,115 +121,113 @@ def _on_created(state: TicketState, event: TicketEvent) -> TicketState:
             snap.assignee_name,
             OwnerTrigger.FIRST_ASSIGNMENT,
         )
-        state = _add_candidate(state, candidate)
+        _add_candidate(state, candidate)
     actor = event.actor
     if actor is not None and actor.kind is ActorKind.AGENT and actor.id != state.requester:
-        state = _add_candidate(
+        _add_candidate(
             state, Candidate(event.at, event.key, actor.id, actor.name, OwnerTrigger.AGENT_CREATED)
         )
-    return state
 
 
-def _on_comment(state: TicketState, event: TicketEvent) -> TicketState:
+def _on_comment(state: TicketState, event: TicketEvent) -> None:
     comment = event.comment
     if comment is None:
-        return state
+        return
     author = comment.author or event.actor
     kind = author.kind if author else ActorKind.UNKNOWN
     if kind is ActorKind.BRIDGE:
-        return evolve(state, bridge_events=state.bridge_events + 1)
+        put(state, bridge_events=state.bridge_events + 1)
+        return
     if kind is ActorKind.REQUESTER:
-        state = evolve(
-            state, last_requester_reply_at=latest(state.last_requester_reply_at, event.at)
-        )
+        put(state, last_requester_reply_at=latest(state.last_requester_reply_at, event.at))
         if state.status in (Status.RESOLVED, Status.CLOSED):
-            state = evolve(state, reopens=tuple(sorted({*state.reopens, event.at})))
-        return state
+            put(state, reopens=tuple(sorted({*state.reopens, event.at})))
+        return
     if kind is not ActorKind.AGENT or author is None:
-        return state
+        return
     if not comment.public:
-        return evolve(state, last_internal_note_at=latest(state.last_internal_note_at, event.at))
-    state = evolve(
+        put(state, last_internal_note_at=latest(state.last_internal_note_at, event.at))
+        return
+    put(
         state,
         first_response_at=earliest(state.first_response_at, event.at),
         last_customer_update_at=latest(state.last_customer_update_at, event.at),
         customer_updates=state.customer_updates + 1,
     )
-    return _add_candidate(
+    _add_candidate(
         state,
         Candidate(event.at, event.key, author.id, author.name, OwnerTrigger.FIRST_PUBLIC_REPLY),
     )
 
 
-def _on_assignee(state: TicketState, event: TicketEvent) -> TicketState:
-    state = _record_assignee(state, event)
+def _on_assignee(state: TicketState, event: TicketEvent) -> None:
+    _record_assignee(state, event)
     if event.after:
-        state = _add_candidate(
+        _add_candidate(
             state,
             Candidate(
                 event.at, event.key, event.after, event.after_name, OwnerTrigger.FIRST_ASSIGNMENT
             ),
         )
-    return _escalation_candidate(state, event)
+    _escalation_candidate(state, event)
 
 
-def _escalation_candidate(state: TicketState, event: TicketEvent) -> TicketState:
+def _escalation_candidate(state: TicketState, event: TicketEvent) -> None:
     """An agent moving the ticket (group or assignee) may be escalating it: a candidate whose
     test (did the move take it from the front line to an escalation group?) is made when the
     owner is derived, once every change at that instant is known."""
     actor = event.actor
     if actor is None or actor.kind is not ActorKind.AGENT or actor.id == event.after:
-        return state
+        return
     candidate = Candidate(
         event.at, f"{event.key}#escalated", actor.id, actor.name, OwnerTrigger.ESCALATED
     )
-    return _add_candidate(state, candidate)
+    _add_candidate(state, candidate)
 
 
-def _record_assignee(state: TicketState, event: TicketEvent) -> TicketState:
+def _record_assignee(state: TicketState, event: TicketEvent) -> None:
     change = Change(event.at, event.key, event.after, event.after_name, _actor_id(event))
-    return evolve(state, assignees=insert_change(state.assignees, change))
+    put(state, assignees=insert_change(state.assignees, change))
 
 
-def _on_group(state: TicketState, event: TicketEvent) -> TicketState:
-    state = _record_group(state, event)
-    return _escalation_candidate(state, event)
+def _on_group(state: TicketState, event: TicketEvent) -> None:
+    _record_group(state, event)
+    _escalation_candidate(state, event)
 
 
-def _record_group(state: TicketState, event: TicketEvent) -> TicketState:
+def _record_group(state: TicketState, event: TicketEvent) -> None:
     change = Change(event.at, event.key, event.after, event.after_name, _actor_id(event))
-    return evolve(state, groups=insert_change(state.groups, change))
+    put(state, groups=insert_change(state.groups, change))
 
 
-def _on_status(state: TicketState, event: TicketEvent) -> TicketState:
+def _on_status(state: TicketState, event: TicketEvent) -> None:
     if event.after is None:
-        return state
-    state = set_register(state, "status", Change(event.at, event.key, event.after, None))
+        return
+    put_register(state, "status", Change(event.at, event.key, event.after, None))
     if event.after == Status.RESOLVED and (
         state.resolved_at is None or event.at >= state.resolved_at
     ):
-        state = evolve(state, resolved_at=event.at, resolved_by=_actor_id(event))
+        put(state, resolved_at=event.at, resolved_by=_actor_id(event))
     if event.after == Status.CLOSED:
-        state = evolve(state, closed_at=latest(state.closed_at, event.at))
-    return state
+        put(state, closed_at=latest(state.closed_at, event.at))
 
 
-def _on_priority(state: TicketState, event: TicketEvent) -> TicketState:
-    return set_register(state, "priority", Change(event.at, event.key, event.after, None))
+def _on_priority(state: TicketState, event: TicketEvent) -> None:
+    put_register(state, "priority", Change(event.at, event.key, event.after, None))
 
 
-def _on_field(state: TicketState, event: TicketEvent) -> TicketState:
+def _on_field(state: TicketState, event: TicketEvent) -> None:
     if not event.field or event.field == SNAPSHOT_FIELD:
-        return state  # a whole-ticket snapshot: already applied from event.snapshot
+        return  # a whole-ticket snapshot: already applied from event.snapshot
     name = "tags" if event.field in ("tags", "labels") else f"field:{event.field}"
     value: Any = event.after
     if name == "tags" and isinstance(event.after, str):
         value = [t for t in event.after.replace(",", " ").split() if t]
-    return set_register(state, name, Change(event.at, event.key, value, None))
+    put_register(state, name, Change(event.at, event.key, value, None))
 
 
-def _on_deleted(state: TicketState, event: TicketEvent) -> TicketState:
-    return evolve(state, deleted=True)
+def _on_deleted(state: TicketState, event: TicketEvent) -> None:
+    put(state, deleted=True)
 
 
 _HANDLERS = {
@@ -274,26 +279,20 @@ def _actor_id(event: TicketEvent) -> str | None:
     return event.actor.id if event.actor else None
 
 
-def _touch(state: TicketState, event: TicketEvent) -> TicketState:
-    """Count the action once (see ``touches.py``); its key joins ``seen``."""
-    agent = touching_agent(event)
-    key = touch_key(event)
-    agents = state.agents
-    if agent is not None and agent.id not in agents:
-        agents = tuple(sorted((*agents, agent.id)))
-    counted = key is not None and key not in state.seen
-    return evolve(
-        state,
-        touches=state.touches + counted,
-        seen=(*state.seen, key)[-SEEN_LIMIT:] if counted and key else state.seen,
-        agents=agents,
-        last_touch_at=latest(state.last_touch_at, event.at),
-    )
+def _touch(state: TicketState, event: TicketEvent, agent: Actor) -> None:
+    """Count the action once (see ``touches.py``: ``agent`` is the event's touching agent);
+    its key joins ``seen``."""
+    key = touch_key_of(agent, event)
+    if agent.id not in state.agents:
+        put(state, agents=tuple(sorted((*state.agents, agent.id))))
+    if key not in state.seen:
+        put(state, touches=state.touches + 1, seen=(*state.seen, key)[-SEEN_LIMIT:])
+    put(state, last_touch_at=latest(state.last_touch_at, event.at))
 
 
-def _add_candidate(state: TicketState, candidate: Candidate) -> TicketState:
+def _add_candidate(state: TicketState, candidate: Candidate) -> None:
     if any(c.key == candidate.key for c in state.candidates):
-        return state
+        return
     items = list(state.candidates)
     bisect.insort(items, candidate, key=lambda c: (c.at, c.key))
-    return evolve(state, candidates=tuple(items[:CANDIDATE_LIMIT]))
+    put(state, candidates=tuple(items[:CANDIDATE_LIMIT]))

@@ -15,7 +15,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from . import keys
+from . import jsonbody, keys
 from .actions import Action
 from .events import EventType, TicketEvent
 from .plan import Plan
@@ -39,15 +39,16 @@ def key(connector: str, ticket: str) -> str:
 
 
 def event_entry(
-    event: TicketEvent, before: TicketState, after: TicketState, plan: Plan, now: datetime
+    event: TicketEvent, before: TicketState, after: TicketState, plan: Plan, seen: str
 ) -> dict[str, Any]:
-    """What happened, and what the bridge decided about it."""
+    """What happened, and what the bridge decided about it; ``seen`` is when the worker
+    applied it (``isoformat`` text: a drain formats its one ``now`` once per batch)."""
     entry: dict[str, Any] = {
         "entry": "event",
         "type": event.type.value,
         "key": event.key,  # ties a rules failure (tco:rule-failures) to its event
         "at": event.at.isoformat(),
-        "seen": now.isoformat(),
+        "seen": seen,
     }
     actor = event.comment.author if event.comment and event.comment.author else event.actor
     if actor is not None:
@@ -128,7 +129,7 @@ def stage(
     if not entries:
         return
     name = key(connector, ticket)
-    pipe.rpush(name, *[json.dumps(e, default=str) for e in entries])
+    pipe.rpush(name, *[jsonbody.dumps(e, default=str) for e in entries])
     pipe.ltrim(name, -KEEP, -1)
     if like_state and expire is None:
         pipe.persist(name)

@@ -28,6 +28,9 @@ def touching_agent(event: TicketEvent) -> Actor | None:
 def touch_key(event: TicketEvent) -> str | None:
     """One key per agent action: the actor and the tool's timestamp of the action."""
     agent = touching_agent(event)
-    if agent is None:
-        return None
+    return None if agent is None else touch_key_of(agent, event)
+
+
+def touch_key_of(agent: Actor, event: TicketEvent) -> str:
+    """:func:`touch_key` when the touching agent is known already."""
     return f"{TOUCH_PREFIX}{agent.id}@{event.at.isoformat()}"

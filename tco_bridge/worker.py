@@ -162,6 +162,7 @@ class Drainer:
         result.held = len(entries) - len(done)
         rules = self.rt.rules
         context = load_context(self.client, list(per_ticket))
+        seen = now.isoformat()  # when the batch's events were applied, for their timelines
         for tkey, events in per_ticket.items():
             item = tickets[tkey]
 
@@ -172,7 +173,7 @@ class Drainer:
             ) -> Step:
                 step = self._process(state, event, rules, _as_of(event, now), context, result)
                 if event.key in fresh and step.state is not state:  # explained once, if new
-                    entry = timeline.event_entry(event, state, step.state, step.plan, now)
+                    entry = timeline.event_entry(event, state, step.state, step.plan, seen)
                     item.timeline.append(entry)
                 return step
 

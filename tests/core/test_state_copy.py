@@ -7,8 +7,9 @@ from dataclasses import fields
 import pytest
 from test_state import POLICY, escalation
 
-from tco_bridge.state import TicketState, evolve, new_state
-from tco_bridge.ticket_apply import apply_all
+from tco_bridge import state as state_module
+from tco_bridge.state import TicketState, draft, evolve, new_state, put
+from tco_bridge.ticket_apply import apply, apply_all
 
 
 def test_evolve_copies_every_field_and_changes_only_those_named() -> None:
@@ -24,3 +25,29 @@ def test_evolve_copies_every_field_and_changes_only_those_named() -> None:
 def test_evolve_refuses_a_field_the_state_does_not_have() -> None:
     with pytest.raises(TypeError, match="no field 'owners'"):
         evolve(new_state("jira", "SUP-1"), owners=())
+
+
+def test_apply_copies_the_state_once_per_new_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every change an event makes lands on one draft: a copy per change cost the drain
+    more than the rest of ``apply`` (a duplicate costs none)."""
+    copies = 0
+    real = state_module._copy
+
+    def counting(state: TicketState) -> TicketState:
+        nonlocal copies
+        copies += 1
+        return real(state)
+
+    monkeypatch.setattr(state_module, "_copy", counting)
+    events = escalation()
+    state = new_state("jira", "SUP-1")
+    for event in events:
+        state = apply(state, event, POLICY)
+    assert copies == len(events)
+    assert apply(state, events[-1], POLICY) is state
+    assert copies == len(events)
+
+
+def test_put_refuses_a_field_the_state_does_not_have() -> None:
+    with pytest.raises(TypeError, match="no field 'owners'"):
+        put(draft(new_state("jira", "SUP-1")), owners=())
