@@ -46,6 +46,7 @@ def main() -> None:
             "TCO_QUEUE": queue,
             "TCO_LOG_LEVEL": "WARNING",
             "TCO_SHARDS": os.environ.get("TCO_SHARDS", "8"),
+            "TCO_BATCH_SIZE": os.environ.get("TCO_BATCH_SIZE", "100"),
         }
     )
     runtime = Runtime(settings=settings, redis_url=url, connectors={})

@@ -11,7 +11,7 @@ from typing import Any
 import redis
 
 from . import jsonbody, keys, ticket_store
-from .event_codec import load_event
+from .event_codec import read_wire
 from .events import EventType, TicketEvent
 from .handover import AwayRecord
 from .keys import text
@@ -38,14 +38,31 @@ class Ticket:
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
 
-def read_entries(entries: list[Any]) -> tuple[list[Entry], int]:
+class Wires:
+    """The wire form of each event a batch read, where it is exactly what ``dump_event``
+    writes: the event's history entry stores it as it is instead of dumping the event again.
+    Known by the event object itself, so a rebuilt or replayed event is dumped as before."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[TicketEvent, dict[str, Any]]] = {}
+
+    def add(self, event: TicketEvent, data: dict[str, Any]) -> None:
+        self._by_id[id(event)] = (event, data)
+
+    def of(self, event: TicketEvent) -> dict[str, Any] | None:
+        known = self._by_id.get(id(event))
+        return known[1] if known is not None and known[0] is event else None
+
+
+def read_entries(entries: list[Any], wires: Wires | None = None) -> tuple[list[Entry], int]:
     """Each entry's id, ticket and events, and how many entries were unreadable (a poison
-    entry must not block the shard: it is logged and dropped with the batch)."""
+    entry must not block the shard: it is logged and dropped with the batch). ``wires``
+    collects the events' wire forms."""
     out: list[Entry] = []
     unreadable = 0
     for eid, fields in entries:
         try:
-            events = entry_events(fields)
+            events = entry_events(fields, wires)
         except Exception:
             log.exception("unreadable stream entry %r dropped", eid)
             unreadable += 1
@@ -54,7 +71,7 @@ def read_entries(entries: list[Any]) -> tuple[list[Entry], int]:
     return out, unreadable
 
 
-def entry_events(fields: dict[bytes, bytes]) -> list[TicketEvent]:
+def entry_events(fields: dict[bytes, bytes], wires: Wires | None = None) -> list[TicketEvent]:
     """A stream entry holds either a delivery's events or a released timer."""
     if b"timer" in fields:
         if text(fields[b"timer"]) == WAKE:
@@ -71,7 +88,13 @@ def entry_events(fields: dict[bytes, bytes]) -> list[TicketEvent]:
                 field=name,
             )
         ]
-    return [load_event(e) for e in jsonbody.loads(fields[b"e"])]
+    events = []
+    for data in jsonbody.loads(fields[b"e"]):
+        event, canonical = read_wire(data)
+        if canonical and wires is not None:
+            wires.add(event, data)
+        events.append(event)
+    return events
 
 
 def load_tickets(client: redis.Redis, tkeys: list[str]) -> dict[str, Ticket]:

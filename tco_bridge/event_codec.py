@@ -1,9 +1,8 @@
 """Canonical ticket events as JSON, the wire format between the receiver and the workers.
 
-:class:`TicketEventSchema` (marshmallow) defines and validates the format; the ``v`` field
-versions it, so a worker can refuse (or upgrade) an event written by a newer or older
-receiver. ``dump_event`` and ``load_event`` are the hot path's hand-written equivalents,
-tested against the schema field by field.
+``event_schema.TicketEventSchema`` (marshmallow) defines and validates the format.
+``dump_event`` and ``load_event`` here are the hot path's hand-written equivalents, tested
+against the schema field by field; what they cannot read exactly goes through the schema.
 """
 
 from __future__ import annotations
@@ -11,91 +10,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+from .event_schema import schema_dump, schema_load
+from .events import (
+    SCHEMA_VERSION,
+    Actor,
+    ActorKind,
+    Comment,
+    EventType,
+    Snapshot,
+    Status,
+    TicketEvent,
+)
+from .slotted import builder
 
-from .events import Actor, ActorKind, Comment, EventType, Snapshot, Status, TicketEvent
-
-SCHEMA_VERSION = 1
-
-
-class _ActorSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    id = fields.String(required=True)
-    kind = fields.Enum(ActorKind, by_value=True, load_default=ActorKind.UNKNOWN)
-    name = fields.String(allow_none=True, load_default=None)
-
-    @post_load
-    def _make(self, data: dict[str, Any], **_: Any) -> Actor:
-        return Actor(**data)
-
-
-class _CommentSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    id = fields.String(required=True)
-    body = fields.String(required=True)
-    public = fields.Boolean(required=True)
-    author = fields.Nested(_ActorSchema, allow_none=True, load_default=None)
-
-    @post_load
-    def _make(self, data: dict[str, Any], **_: Any) -> Comment:
-        return Comment(**data)
-
-
-class _SnapshotSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    status = fields.Enum(Status, by_value=True, allow_none=True, load_default=None)
-    raw_status = fields.String(allow_none=True, load_default=None)
-    priority = fields.String(allow_none=True, load_default=None)
-    assignee = fields.String(allow_none=True, load_default=None)
-    assignee_name = fields.String(allow_none=True, load_default=None)
-    group = fields.String(allow_none=True, load_default=None)
-    requester = fields.String(allow_none=True, load_default=None)
-    requester_name = fields.String(allow_none=True, load_default=None)
-    type = fields.String(allow_none=True, load_default=None)
-    summary = fields.String(allow_none=True, load_default=None)
-    tags = fields.List(fields.String(), load_default=list)
-    created_at = fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=UTC)
-    fields_ = fields.Dict(data_key="fields", attribute="fields", load_default=dict)
-
-    @post_load
-    def _make(self, data: dict[str, Any], **_: Any) -> Snapshot:
-        data["tags"] = tuple(data["tags"])
-        return Snapshot(**data)
-
-
-class TicketEventSchema(Schema):
-    """Wire format of :class:`TicketEvent` (JSON in Redis streams and recordings)."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    v = fields.Integer(required=True, validate=validate.Equal(SCHEMA_VERSION))
-    connector = fields.String(required=True)
-    ticket = fields.String(required=True)
-    type = fields.Enum(EventType, by_value=True, required=True)
-    at = fields.AwareDateTime(required=True, default_timezone=UTC)
-    key = fields.String(required=True)
-    delivery = fields.String(load_default="")
-    actor = fields.Nested(_ActorSchema, allow_none=True, load_default=None)
-    comment = fields.Nested(_CommentSchema, allow_none=True, load_default=None)
-    field_ = fields.String(data_key="field", attribute="field", allow_none=True, load_default=None)
-    before = fields.String(allow_none=True, load_default=None)
-    after = fields.String(allow_none=True, load_default=None)
-    after_name = fields.String(allow_none=True, load_default=None)
-    snapshot = fields.Nested(_SnapshotSchema, allow_none=True, load_default=None)
-
-    @post_load
-    def _make(self, data: dict[str, Any], **_: Any) -> TicketEvent:
-        return TicketEvent(**data)
-
-
-_schema = TicketEventSchema()
+__all__ = ["dump_event", "load_event", "read_wire", "schema_dump", "schema_load"]
 
 
 def dump_event(event: TicketEvent) -> dict[str, Any]:
@@ -111,21 +39,12 @@ def dump_event(event: TicketEvent) -> dict[str, Any]:
         "v": event.v,
         "connector": event.connector,
         "ticket": event.ticket,
-        "type": event.type.value,
+        "type": event.type._value_,  # ``.value`` is a slow descriptor on Python 3.11's enums
         "at": event.at.isoformat(),
         "key": event.key,
         "delivery": event.delivery,
         "actor": _actor(event.actor),
-        "comment": (
-            {
-                "id": event.comment.id,
-                "body": event.comment.body,
-                "public": event.comment.public,
-                "author": _actor(event.comment.author),
-            }
-            if event.comment is not None
-            else None
-        ),
+        "comment": _comment(event.comment) if event.comment is not None else None,
         "field": event.field,
         "before": event.before,
         "after": event.after,
@@ -137,7 +56,16 @@ def dump_event(event: TicketEvent) -> dict[str, Any]:
 def _actor(actor: Actor | None) -> dict[str, Any] | None:
     if actor is None:
         return None
-    return {"id": actor.id, "kind": actor.kind.value, "name": actor.name}
+    return {"id": actor.id, "kind": actor.kind._value_, "name": actor.name}
+
+
+def _comment(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "body": comment.body,
+        "public": comment.public,
+        "author": _actor(comment.author),
+    }
 
 
 def _snapshot(snap: Snapshot) -> dict[str, Any]:
@@ -158,12 +86,6 @@ def _snapshot(snap: Snapshot) -> dict[str, Any]:
     }
 
 
-def schema_dump(event: TicketEvent) -> dict[str, Any]:
-    """marshmallow's own dump of an event (the reference :func:`dump_event` must match)."""
-    out: dict[str, Any] = _schema.dump(event)
-    return out
-
-
 def load_event(data: dict[str, Any]) -> TicketEvent:
     """An event from its wire form, validated as :class:`TicketEventSchema` validates it.
 
@@ -179,11 +101,46 @@ def load_event(data: dict[str, Any]) -> TicketEvent:
         return schema_load(data)
 
 
-def schema_load(data: dict[str, Any]) -> TicketEvent:
-    """marshmallow's own load of an event (the reference :func:`load_event` must match)."""
-    event: TicketEvent = _schema.load(data)
-    return event
+def read_wire(data: dict[str, Any]) -> tuple[TicketEvent, bool]:
+    """:func:`load_event`, and whether ``data`` is exactly what :func:`dump_event` writes for
+    the event (then a copy of the event in its wire form, like a history entry, can be
+    ``data`` itself instead of a new dump)."""
+    try:
+        event = _read_event(data)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return schema_load(data), False
+    return event, _canonical(data)
 
+
+def _canonical(data: dict[str, Any]) -> bool:
+    """Read by :func:`_read_event`, which checked every value is what :func:`dump_event`
+    writes: the same keys at every level make it the same dict."""
+    if data.keys() != _EVENT_KEYS:
+        return False
+    actor, comment, snap = data["actor"], data["comment"], data["snapshot"]
+    if actor is not None and actor.keys() != _ACTOR_KEYS:
+        return False
+    if comment is not None:
+        if comment.keys() != _COMMENT_KEYS:
+            return False
+        author = comment["author"]
+        if author is not None and author.keys() != _ACTOR_KEYS:
+            return False
+    return snap is None or snap.keys() == _SNAPSHOT_KEYS
+
+
+# Built slot by slot (``slotted.py``): a frozen dataclass's ``__init__`` costs several times
+# as much, and every queued event is built here.
+_new_event = builder(TicketEvent)
+_new_actor = builder(Actor)
+_new_comment = builder(Comment)
+_new_snapshot = builder(Snapshot)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ACTOR_KEYS = frozenset(_actor(Actor("a")) or ())
+_COMMENT_KEYS = frozenset(_comment(Comment("i", "b", True)))
+_SNAPSHOT_KEYS = frozenset(_snapshot(Snapshot()))
+_EVENT_KEYS = frozenset(dump_event(TicketEvent("c", "t", EventType.CREATED, _EPOCH, "k")))
 
 # Members by value, as plain dicts: a lookup costs less than calling the enum.
 _KINDS: dict[Any, ActorKind] = {k.value: k for k in ActorKind}
@@ -213,7 +170,7 @@ def _read_actor(value: Any) -> Actor | None:
     if value is None:
         return None
     kind = value.get("kind", ActorKind.UNKNOWN.value)
-    return Actor(_text(value["id"]), _KINDS[kind], _opt_text(value.get("name")))
+    return _new_actor(id=_text(value["id"]), kind=_KINDS[kind], name=_opt_text(value.get("name")))
 
 
 def _read_comment(value: Any) -> Comment | None:
@@ -223,7 +180,9 @@ def _read_comment(value: Any) -> Comment | None:
     if type(public) is not bool:
         raise TypeError("not a boolean")
     author = _read_actor(value.get("author"))
-    return Comment(_text(value["id"]), _text(value["body"]), public, author)
+    return _new_comment(
+        id=_text(value["id"]), body=_text(value["body"]), public=public, author=author
+    )
 
 
 def _read_snapshot(value: Any) -> Snapshot | None:
@@ -233,7 +192,7 @@ def _read_snapshot(value: Any) -> Snapshot | None:
     fields_ = value.get("fields", {})
     if type(tags) is not list or type(fields_) is not dict:
         raise TypeError("not a list or an object")
-    return Snapshot(
+    return _new_snapshot(
         status=None if status is None else _STATUSES[status],
         raw_status=_opt_text(value.get("raw_status")),
         priority=_opt_text(value.get("priority")),
@@ -254,7 +213,7 @@ def _read_event(data: dict[str, Any]) -> TicketEvent:
     version = data["v"]
     if type(version) is not int or version != SCHEMA_VERSION:
         raise ValueError("another version")
-    return TicketEvent(
+    return _new_event(
         connector=_text(data["connector"]),
         ticket=_text(data["ticket"]),
         type=_TYPES[data["type"]],

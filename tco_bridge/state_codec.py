@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from . import jsonbody
 from .event_codec import dump_event, load_event
-from .events import utc
+from .events import TicketEvent, utc
 from .history import Entry, History, Order
 from .ownership import OwnerTrigger
 from .plan import OwnerChange
 from .state import Candidate, Change, Owner, TicketState
 
 log = logging.getLogger(__name__)
+
+#: An event's wire form when known (exactly what ``dump_event`` writes for it), else None.
+Wire = Callable[[TicketEvent], dict[str, Any] | None]
 
 
 def _t(dt: datetime | None) -> str | None:
@@ -178,8 +181,9 @@ class StoredHistory:
             log.exception("a ticket's history cannot be read; it starts again from its state")
             return None
 
-    def append(self, entries: Iterable[Entry]) -> None:
-        self.data["entries"].extend(_entry(e) for e in entries)
+    def append(self, entries: Iterable[Entry], wire: Wire = lambda event: None) -> None:
+        """Add entries; ``wire`` gives an event's wire form when it is known already."""
+        self.data["entries"].extend(_entry(e, wire(e.event)) for e in entries)
 
     def dumps(self) -> bytes:
         return jsonbody.dumps(self.data)
@@ -193,10 +197,10 @@ def decode_history(raw: str | bytes | None) -> History | None:
     return StoredHistory.parse(raw).load()
 
 
-def _entry(e: Entry) -> dict[str, Any]:
+def _entry(e: Entry, wire: dict[str, Any] | None = None) -> dict[str, Any]:
     change = e.owner_change
     return {
-        "e": dump_event(e.event),
+        "e": dump_event(e.event) if wire is None else wire,
         "m": e.marks,
         "ts": {k: v.isoformat() for k, v in e.timers_set.items()},
         "tc": sorted(e.timers_cleared),

@@ -30,7 +30,7 @@ from typing import Any
 import redis
 
 from . import keys, telemetry, timeline
-from .drain_load import Entry, Ticket, load_context, load_tickets, read_entries
+from .drain_load import Entry, Ticket, Wires, load_context, load_tickets, read_entries
 from .drain_stage import applied_per_connector, recount, stage_ticket
 from .errors import RulesError
 from .events import EventType, TicketEvent
@@ -154,7 +154,8 @@ class Drainer:
         self, shard: int, entries: list[Any], lease: Lease, hold: Hold | None = None
     ) -> BatchResult:
         hold = hold if hold is not None else Hold()
-        decoded, unreadable = read_entries(entries)
+        wires = Wires()
+        decoded, unreadable = read_entries(entries, wires)
         result = BatchResult(entries=len(entries), unreadable=unreadable)
         now = self.clock()
         per_ticket, tickets = self._settle(decoded, now, hold)
@@ -188,7 +189,7 @@ class Drainer:
             item.state, item.plan = outcome.state, outcome.plan
             if outcome.history is not None:
                 item.history = StoredHistory.of(outcome.history)
-            item.history.append(outcome.appended)
+            item.history.append(outcome.appended, wires.of)
             item.applied += len(events)
             result.events += len(events)
             result.late += outcome.late

@@ -9,7 +9,14 @@ import pytest
 from marshmallow import ValidationError
 
 from tco_bridge.connector import build
-from tco_bridge.event_codec import _read_event, dump_event, load_event, schema_dump, schema_load
+from tco_bridge.event_codec import (
+    _read_event,
+    dump_event,
+    load_event,
+    read_wire,
+    schema_dump,
+    schema_load,
+)
 
 FIXTURES = sorted(
     p
@@ -121,3 +128,30 @@ def test_fast_load_accepts_nothing_the_schema_reads_differently() -> None:
                 assert load_event(data) == reference  # type: ignore[arg-type]
                 checked += 1
     assert checked > 100
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal as JSON, types included (``True`` is not ``1``, nor ``1.0``)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_read_wire_calls_canonical_only_what_dump_event_writes_again() -> None:
+    """The drain stores a canonical wire form in the history instead of dumping the event:
+    every variant it calls canonical must be exactly the dump of the event it reads."""
+    assert all(read_wire(w)[1] for w in WIRE)
+    canonical = 0
+    for base in [next(w for w in WIRE if w[k] is not None) for k in ("snapshot", "comment")]:
+        for path in [*PATHS, ("extra",), ("comment", "extra"), ("snapshot", "extra")]:
+            for value in [*ODD, DROP]:
+                data = _changed(base, path, value)
+                if data is None:
+                    continue
+                try:
+                    event, exact = read_wire(data)  # type: ignore[arg-type]
+                except ValidationError:
+                    continue
+                assert not exact or _same(dump_event(event), data), (path, value)
+                canonical += exact
+    assert canonical > 10
+    extra = {**WIRE[0], "extra": 1}
+    assert read_wire(extra) == (load_event(extra), False)

@@ -8,6 +8,8 @@ import pytest
 from test_state import POLICY, escalation
 
 from tco_bridge import state as state_module
+from tco_bridge.events import TicketEvent
+from tco_bridge.slotted import builder
 from tco_bridge.state import TicketState, draft, evolve, new_state, put
 from tco_bridge.ticket_apply import apply, apply_all
 
@@ -51,3 +53,14 @@ def test_apply_copies_the_state_once_per_new_event(monkeypatch: pytest.MonkeyPat
 def test_put_refuses_a_field_the_state_does_not_have() -> None:
     with pytest.raises(TypeError, match="no field 'owners'"):
         put(draft(new_state("jira", "SUP-1")), owners=())
+
+
+def test_a_built_event_equals_one_made_by_its_constructor() -> None:
+    event = escalation()[1]
+    values = {f.name: getattr(event, f.name) for f in fields(TicketEvent)}
+    built = builder(TicketEvent)(**values)
+    assert built == event and hash(built) == hash(event)
+    assert built is not event
+    del values["key"]
+    with pytest.raises(TypeError, match="key"):
+        builder(TicketEvent)(**values)
