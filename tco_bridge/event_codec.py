@@ -173,13 +173,15 @@ def _read_actor(value: Any) -> Actor | None:
     return _new_actor(id=_text(value["id"]), kind=_KINDS[kind], name=_opt_text(value.get("name")))
 
 
-def _read_comment(value: Any) -> Comment | None:
+def _read_comment(value: Any, actor: Actor | None, actor_data: Any) -> Comment | None:
     if value is None:
         return None
     public = value["public"]
     if type(public) is not bool:
         raise TypeError("not a boolean")
-    author = _read_actor(value.get("author"))
+    data = value.get("author")
+    # Mostly the event's actor again: the same immutable Actor serves both.
+    author = actor if actor is not None and data == actor_data else _read_actor(data)
     return _new_comment(
         id=_text(value["id"]), body=_text(value["body"]), public=public, author=author
     )
@@ -213,6 +215,8 @@ def _read_event(data: dict[str, Any]) -> TicketEvent:
     version = data["v"]
     if type(version) is not int or version != SCHEMA_VERSION:
         raise ValueError("another version")
+    actor_data = data.get("actor")
+    actor = _read_actor(actor_data)
     return _new_event(
         connector=_text(data["connector"]),
         ticket=_text(data["ticket"]),
@@ -220,8 +224,8 @@ def _read_event(data: dict[str, Any]) -> TicketEvent:
         at=_aware(data["at"]),
         key=_text(data["key"]),
         delivery=_text(data.get("delivery", "")),
-        actor=_read_actor(data.get("actor")),
-        comment=_read_comment(data.get("comment")),
+        actor=actor,
+        comment=_read_comment(data.get("comment"), actor, actor_data),
         field=_opt_text(data.get("field")),
         before=_opt_text(data.get("before")),
         after=_opt_text(data.get("after")),

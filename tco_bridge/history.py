@@ -30,6 +30,7 @@ from .events import TicketEvent
 from .ownership import OwnershipPolicy
 from .pipeline import Step, process
 from .plan import Context, OwnerChange, OwnershipOnly, Plan
+from .slotted import builder
 from .state import TicketState, new_state
 
 #: Events kept per ticket: up to KEEP + FOLD, then the oldest go into ``base`` down to
@@ -222,9 +223,15 @@ def _rewind(
     return Outcome(state, plan, trimmed, (), len(new), len(earlier), len(too_old))
 
 
+#: Built slot by slot (``slotted.py``): one entry per event evaluated, in every drain.
+_new_entry = builder(Entry)
+
+
 def _entry(event: TicketEvent, plan: Plan, sent: tuple[str, ...]) -> Entry:
-    ids = tuple(dict.fromkeys([*sent, *(a.id for a in plan.actions)]))
-    return Entry(
+    ids = (
+        tuple(dict.fromkeys([*sent, *(a.id for a in plan.actions)])) if sent or plan.actions else ()
+    )
+    return _new_entry(
         event=event,
         marks=dict(plan.marks),
         timers_set=dict(plan.timers_set),

@@ -56,7 +56,21 @@ class Plan:
     #: Per timer set: how its deadline was computed ("from 09:12 + 4bh on office = 13:12").
     timer_notes: dict[str, str] = field(default_factory=dict)
 
+    def is_empty(self) -> bool:
+        """Nothing decided (most events under most rules)."""
+        return not (
+            self.actions
+            or self.timers_set
+            or self.timers_cleared
+            or self.marks
+            or self.owner_change
+            or self.notes
+            or self.timer_notes
+        )
+
     def extend(self, other: Plan) -> None:
+        if other.is_empty():
+            return
         self.actions.extend(other.actions)
         for name in other.timers_cleared:
             self.timers_set.pop(name, None)
