@@ -176,9 +176,10 @@ def draft(state: TicketState) -> TicketState:
 def put(draft: TicketState, **changes: Any) -> None:
     """Set fields of a :func:`draft` in place (never of a state someone else holds)."""
     for name, value in changes.items():
-        setter = _SETTERS.get(name)
-        if setter is None:
-            raise TypeError(f"TicketState has no field {name!r}")
+        try:
+            setter = _SETTERS[name]
+        except KeyError:
+            raise TypeError(f"TicketState has no field {name!r}") from None
         setter(draft, value)
 
 
