@@ -5,7 +5,8 @@ python worker_proc.py REDIS_URL QUEUE [--profile]
 Prints one JSON line on stdout: the wall and CPU seconds of ``work()`` until the queue is
 empty (interpreter start-up, imports and RQ's teardown excluded), so a drain's rate per
 process does not count the second Python needs to start. ``--profile`` runs it under
-cProfile and prints the top costs to stderr.
+cProfile and prints the top costs to stderr. ``TCO_SHARDS`` and ``TCO_BATCH_SIZE`` pass
+through from the environment (defaults 8 and 100, the bridge's own).
 """
 
 from __future__ import annotations

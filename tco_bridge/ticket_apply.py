@@ -283,11 +283,15 @@ def _touch(state: TicketState, event: TicketEvent, agent: Actor) -> None:
     """Count the action once (see ``touches.py``: ``agent`` is the event's touching agent);
     its key joins ``seen``."""
     key = touch_key_of(agent, event)
-    if agent.id not in state.agents:
-        put(state, agents=tuple(sorted((*state.agents, agent.id))))
-    if key not in state.seen:
-        put(state, touches=state.touches + 1, seen=(*state.seen, key)[-SEEN_LIMIT:])
-    put(state, last_touch_at=latest(state.last_touch_at, event.at))
+    agents, seen = state.agents, state.seen
+    counted = key not in seen
+    put(
+        state,
+        agents=agents if agent.id in agents else tuple(sorted((*agents, agent.id))),
+        touches=state.touches + counted,
+        seen=(*seen, key)[-SEEN_LIMIT:] if counted else seen,
+        last_touch_at=latest(state.last_touch_at, event.at),
+    )
 
 
 def _add_candidate(state: TicketState, candidate: Candidate) -> None:
