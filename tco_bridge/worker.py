@@ -30,6 +30,7 @@ from typing import Any
 import redis
 
 from . import keys, telemetry, timeline
+from .collector import fewer_collections
 from .drain_load import Entry, Ticket, Wires, load_context, load_tickets, read_entries
 from .drain_stage import applied_per_connector, recount, stage_ticket
 from .errors import RulesError
@@ -109,7 +110,8 @@ class Drainer:
             if not lease.hold(keys.lock(shard)):
                 return {"shard": shard, "skipped": "another drain job holds the shard"}
             try:
-                handoff = self._drain(shard, lease, total)
+                with fewer_collections():
+                    handoff = self._drain(shard, lease, total)
             except LockLost:
                 log.warning("drain of shard %s lost its lock; another job carries on", shard)
         if handoff:  # queued only once the lock is free, so the successor is not turned away
