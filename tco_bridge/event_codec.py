@@ -158,6 +158,14 @@ def _opt_text(value: Any) -> str | None:
     return None if value is None else _text(value)
 
 
+def _none_or_text(*values: Any) -> bool:
+    """Each value None or text (one call for the optional fields of an event)."""
+    for value in values:
+        if value is not None and type(value) is not str:
+            return False
+    return True
+
+
 def _aware(value: Any) -> datetime:
     """An aware datetime, only in the exact form ``isoformat`` writes (others: the schema)."""
     at = datetime.fromisoformat(_text(value))
@@ -217,19 +225,27 @@ def _read_event(data: dict[str, Any]) -> TicketEvent:
         raise ValueError("another version")
     actor_data = data.get("actor")
     actor = _read_actor(actor_data)
+    connector, ticket, key = data["connector"], data["ticket"], data["key"]
+    delivery = data.get("delivery", "")
+    if not (type(connector) is str and type(ticket) is str and type(key) is str):
+        raise TypeError("not text")
+    field, before, after = data.get("field"), data.get("before"), data.get("after")
+    name = data.get("after_name")
+    if not (_none_or_text(field, before, after, name) and type(delivery) is str):
+        raise TypeError("not text")
     return _new_event(
-        connector=_text(data["connector"]),
-        ticket=_text(data["ticket"]),
+        connector=connector,
+        ticket=ticket,
         type=_TYPES[data["type"]],
         at=_aware(data["at"]),
-        key=_text(data["key"]),
-        delivery=_text(data.get("delivery", "")),
+        key=key,
+        delivery=delivery,
         actor=actor,
         comment=_read_comment(data.get("comment"), actor, actor_data),
-        field=_opt_text(data.get("field")),
-        before=_opt_text(data.get("before")),
-        after=_opt_text(data.get("after")),
-        after_name=_opt_text(data.get("after_name")),
+        field=field,
+        before=before,
+        after=after,
+        after_name=name,
         snapshot=_read_snapshot(data.get("snapshot")),
         v=version,
     )
