@@ -4,7 +4,9 @@ Where things live, following one event from the ticket tool and back (docs/archi
 walks one delivery through them, step by step; ``make lint`` checks the layering):
 
 * the pure core, plain functions of data and time:
-  ``events`` (canonical events), ``event_codec`` (their JSON wire format), ``ownership``
+  ``events`` (canonical events), ``event_schema`` (their JSON wire format, defined with
+  marshmallow), ``event_codec`` (the hot path's reading and writing of it), ``slotted``
+  (fast builds and copies of the hot path's dataclasses), ``ownership``
   (policy), ``state`` (per-ticket state), ``ticket_apply`` (``apply``: one event folded into
   it), ``contact_owner`` (the owner, derived from the candidates), ``escalation`` (the stays
   with escalation groups), ``plan`` (what rules return),
@@ -21,7 +23,7 @@ walks one delivery through them, step by step; ``make lint`` checks the layering
   and the ``console/`` pages), ``receiver`` (verify, parse, dedupe, queue), ``jsonbody``
   (fast JSON bodies), ``queueing`` (one Redis round trip per delivery), ``worker`` (drain
   jobs), ``drain_load`` and ``drain_stage`` (what a drain batch reads, and stages in its
-  commit), ``state_codec`` (state as JSON), ``timers`` and ``clock``, ``lease`` (job leases, the one
+  commit), ``collector`` (fewer garbage collections during a drain), ``state_codec`` (state as JSON), ``timers`` and ``clock``, ``lease`` (job leases, the one
   lock), ``recovery`` (abandoned jobs, due retries), ``outage`` (riding through a Redis outage),
   ``outbox`` (decided write-backs onto RQ), ``writeback`` (the write-back job),
   ``reschedule`` (a job that retries later or parks), ``shadow`` (shadow mode's record),
