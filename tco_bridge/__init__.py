@@ -23,8 +23,9 @@ walks one delivery through them, step by step; ``make lint`` checks the layering
   and the ``console/`` pages), ``receiver`` (verify, parse, dedupe, queue), ``jsonbody``
   (fast JSON bodies), ``queueing`` (one Redis round trip per delivery), ``worker`` (drain
   jobs), ``drain_load`` and ``drain_stage`` (what a drain batch reads, and stages in its
-  commit), ``collector`` (fewer garbage collections during a drain), ``state_codec`` (state as JSON), ``timers`` and ``clock``, ``lease`` (job leases, the one
-  lock), ``recovery`` (abandoned jobs, due retries), ``outage`` (riding through a Redis outage),
+  commit), ``collector`` (fewer garbage collections during a drain), ``state_codec`` (state
+  as JSON), ``timers`` and ``clock``, ``lease`` (job leases, the one lock), ``recovery``
+  (abandoned jobs, due retries), ``outage`` (riding through a Redis outage),
   ``outbox`` (decided write-backs onto RQ), ``writeback`` (the write-back job),
   ``reschedule`` (a job that retries later or parks), ``shadow`` (shadow mode's record),
   ``ratelimit``, ``failed`` (parked write-backs), ``redaction`` (secrets out of what is kept
