@@ -6,7 +6,7 @@ Prints one JSON line on stdout: the wall and CPU seconds of ``work()`` until the
 empty (interpreter start-up, imports and RQ's teardown excluded), so a drain's rate per
 process does not count the second Python needs to start. ``--profile`` runs it under
 cProfile and prints the top costs to stderr. ``TCO_SHARDS`` and ``TCO_BATCH_SIZE`` pass
-through from the environment (defaults 8 and 100, the bridge's own).
+through from the environment (defaults: 8, and the bridge's own batch size).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def main() -> None:
             "TCO_QUEUE": queue,
             "TCO_LOG_LEVEL": "WARNING",
             "TCO_SHARDS": os.environ.get("TCO_SHARDS", "8"),
-            "TCO_BATCH_SIZE": os.environ.get("TCO_BATCH_SIZE", "100"),
+            # the bridge's default batch size unless the environment sets one
+            **{k: v for k, v in os.environ.items() if k == "TCO_BATCH_SIZE"},
         }
     )
     runtime = Runtime(settings=settings, redis_url=url, connectors={})
