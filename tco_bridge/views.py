@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from .escalation import Segment, escalation_path, is_escalated
@@ -10,6 +10,7 @@ from .ownership import OwnershipPolicy
 from .plan import Rulebook
 from .rules.engine import RuleSet
 from .rules.model import Definitions
+from .rules.scope import group_name
 from .rules.targets import Outcome, stays
 from .state import TicketState
 
@@ -21,6 +22,29 @@ def _t(dt: datetime | None) -> str | None:
 def defs_of(rules: Rulebook) -> Definitions | None:
     """The rules' definitions (groups, calendars, targets), when the rule book has them."""
     return rules.defs if isinstance(rules, RuleSet) else None
+
+
+def team_zone(defs: Definitions | None) -> tzinfo:
+    """The zone of the rules' default calendar (the team's working day), else UTC: the
+    console shows every moment there, as the timeline's deadline arithmetic does."""
+    calendar = defs.calendar(None) if defs is not None else None
+    return calendar.tz if calendar is not None else UTC
+
+
+def group_display(defs: Definitions | None, connector: str | None, raw: str | None) -> str:
+    """A tool's group id as the rules name it (``L2 Network`` for ``l2_network``); the id
+    itself when the rules do not know it. Without a connector, any connector's id (or the
+    group's alias) counts."""
+    if raw is None:
+        return ""
+    if defs is None:
+        return raw
+    if connector is not None:
+        alias = defs.group_alias(connector, raw)
+    else:
+        alias = next((a for (_, i), a in defs.group_by_id.items() if i == raw), None)
+    alias = alias or (raw if raw in defs.groups else None)  # a table keyed by alias
+    return (group_name(defs, alias) if alias else None) or raw
 
 
 def ticket_view(

@@ -4,9 +4,10 @@ or due soon, and escalations whose pickup or per-group target is at risk or brea
 Timer names follow the shipped rules (``rules/default.yaml``): ``customer_update_warn`` /
 ``customer_update_due`` / ``customer_update_overdue`` for the update cadence and
 ``pickup_due`` for a warm transfer; the mark ``update_cycles_missed`` counts the update
-deadlines missed since the last update. A group's response and resolution targets are read
-from the current stay's record (``rules/targets.py``: the rules' ``escalation_targets``), not
-from timers.
+deadlines missed since the last update, and past ``UPDATE_CAP`` of them the reminders stop;
+``confirm_reminder`` / ``confirm_reminders`` ask a requester to confirm a resolution. A
+group's response and resolution targets are read from the current stay's record
+(``rules/targets.py``: the rules' ``escalation_targets``), not from timers.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ UPDATE_WARN = "customer_update_warn"
 UPDATE_DUE = "customer_update_due"
 UPDATE_OVERDUE = "customer_update_overdue"
 CYCLES_MISSED = "update_cycles_missed"  # mark: deadlines missed since the last update
+UPDATE_CAP = 3  # the shipped rules' &update_cap: reminders stop after this many cycles
+CONFIRMED = "confirmed"  # mark: the requester confirmed the resolution
+CONFIRM_REMINDER = "confirm_reminder"
+CONFIRM_REMINDERS = "confirm_reminders"  # mark: reminders sent to the requester so far
 PICKUP = "pickup_due"
 AT_RISK_SHARE = 0.25  # at risk once less than this share of the allowed time is left
 
@@ -67,6 +72,7 @@ def update_watch(states: Iterable[TicketState], now: datetime) -> list[dict[str,
                 "last_update": s.last_customer_update_at or s.created_at,
                 "due": s.timers.get(UPDATE_DUE),
                 "missed": missed,
+                "past_cap": missed >= UPDATE_CAP,
                 "lead_at": escalate_at,
                 "lead_told": told,
             }
@@ -75,6 +81,28 @@ def update_watch(states: Iterable[TicketState], now: datetime) -> list[dict[str,
 
 
 _CADENCED = (None, Status.NEW, Status.OPEN)  # the shipped rules nudge only while open
+
+
+def confirmation_watch(states: Iterable[TicketState], now: datetime) -> list[dict[str, Any]]:
+    """Resolved tickets whose owner still waits for the requester's confirmation, the
+    longest waiting first: ownership lasts until then."""
+    rows = []
+    for s in states:
+        if s.owner is None or s.deleted or s.status is not Status.RESOLVED:
+            continue
+        if s.marks.get(CONFIRMED):
+            continue
+        resolved = s.resolved_at or s.updated_at or now
+        rows.append(
+            {
+                **_base(s),
+                "resolved_at": resolved,
+                "waiting_s": (now - resolved).total_seconds(),
+                "reminder": s.timers.get(CONFIRM_REMINDER),
+                "reminders": int(s.marks.get(CONFIRM_REMINDERS) or 0),
+            }
+        )
+    return sorted(rows, key=lambda r: r["resolved_at"])
 
 
 def _update_state(s: TicketState, now: datetime) -> str | None:

@@ -20,7 +20,7 @@ from tco_bridge.team_metrics import (
     resolution_by_owner,
     to_csv,
 )
-from tco_bridge.watch import escalation_watch, update_watch
+from tco_bridge.watch import confirmation_watch, escalation_watch, update_watch
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 POLICY = OwnershipPolicy(frontline_groups=frozenset({"sd"}))
@@ -219,3 +219,20 @@ def test_a_timeline_excerpt_says_it_was_cut() -> None:
     assert len(cut) <= timeline.EXCERPT and note.startswith(cut[:-1])
     assert cut.endswith(" Anna Agent, please…")  # whole words, and the reader sees the cut
     assert timeline.excerpt("x" * 500) == "x" * (timeline.EXCERPT - 1) + "…"
+
+
+def test_awaiting_confirmation_lists_resolved_unconfirmed_owned_tickets_oldest_first() -> None:
+    now = T0 + h(30)
+    states = [
+        ticket(
+            "late", status=Status.RESOLVED, resolved_at=T0 + h(5), marks={"confirm_reminders": 2}
+        ),
+        ticket("early", status=Status.RESOLVED, resolved_at=T0 + h(1)),
+        ticket("confirmed", status=Status.RESOLVED, resolved_at=T0, marks={"confirmed": True}),
+        ticket("gone", status=Status.RESOLVED, resolved_at=T0, deleted=True),
+        ticket("open"),
+        ticket("closed", status=Status.CLOSED, resolved_at=T0),
+    ]
+    rows = confirmation_watch(states, now)
+    assert [r["ticket"] for r in rows] == ["early", "late"]
+    assert rows[1]["reminders"] == 2 and rows[0]["waiting_s"] == h(29).total_seconds()

@@ -42,7 +42,9 @@ def test_owner_sees_the_escalated_ticket_with_someone_else(story: Story) -> None
     sign_in(story.client, story.rt.redis, "alice", "agent", agent=ALICE)
     html = page(story, "/console/")
     elsewhere, mine = html.split("With me", 1)
-    assert "zendesk:101" in elsewhere and L2 in elsewhere and "escalated" in elsewhere
+    # The group by its name in the rules, not the tool's id.
+    assert "zendesk:101" in elsewhere and "L2 Network" in elsewhere and L2 not in elsewhere
+    assert "escalated" in elsewhere
     assert "zendesk:101" not in mine
     assert "update overdue" not in html and "update due soon" not in html
     # A day on (P3: an update every business day), Alice sees she owes Carol an update, and
@@ -63,10 +65,13 @@ def test_lead_sees_stalled_pickup_and_overdue_update(story: Story) -> None:
     assert "at risk" in page(story, "/console/escalations")
     story.advance(T0 + hours(5))
     breached = page(story, "/console/escalations")
-    assert "zendesk:101" in breached and "pickup_due" in breached and "breached" in breached
-    # When the pickup clock ran out (Mon 13:20 Berlin), not just that it did.
-    pickup = breached.split("<code>pickup_due</code>", 1)[1].split("</tr>", 1)[0]
-    assert "2026-01-05 12:20 UTC" in pickup and "passed" not in pickup, pickup
+    assert "zendesk:101" in breached and "pickup by the group" in breached
+    assert "breached" in breached and "<td>L2 Network</td>" in breached
+    # When the pickup clock ran out, in the team's zone (the office calendar's, Berlin), and
+    # how long ago, not just that it did.
+    pickup = breached.split("pickup by the group", 1)[1].split("</tr>", 1)[0]
+    assert "2026-01-05 13:20 CET" in pickup and "40m ago" in pickup, pickup
+    assert "passed" not in pickup and "UTC" not in breached
     assert "No customer" not in page(story, "/console/updates")  # P3: a day's cadence
     story.advance(T0 + hours(30))
     overdue = page(story, "/console/updates")
@@ -74,6 +79,26 @@ def test_lead_sees_stalled_pickup_and_overdue_update(story: Story) -> None:
     # A business day's deadline missed (Tue 09:10), the lead told four business hours on,
     # while the cadence's next deadline already runs.
     assert "<strong>1 missed</strong>" in overdue and ">lead told<" in overdue
+    assert "past the cap" not in overdue
+    # Three business days on, three cycles missed: the reminders stopped, and the lead sees
+    # why the ticket is still listed.
+    story.advance(T0 + hours(4 * 24))
+    capped = page(story, "/console/updates").split('id="overdue"', 1)[1].split("</table>")[0]
+    assert "<strong>3 missed</strong>" in capped and "past the cap of 3" in capped, capped
+
+
+def test_lead_sees_resolved_tickets_awaiting_confirmation(story: Story) -> None:
+    escalated_and_forgotten(story)
+    sign_in(story.client, story.rt.redis, "lena", "lead")
+    assert "No resolved ticket is waiting" in page(story, "/console/updates")
+    story.status("101", T0 + hours(2), "solved")
+    story.advance(T0 + hours(3))
+    html = page(story, "/console/updates")
+    awaiting = html.split('id="awaiting"', 1)[1].split("</table>", 1)[0]
+    # Solved Mon 11:00 Berlin, an hour ago; the requester is reminded a business day on.
+    assert "zendesk:101" in awaiting and "2026-01-05 11:00 CET" in awaiting, awaiting
+    assert "1h ago" in awaiting and "0 sent" in awaiting
+    assert "zendesk:101" not in html.split('id="awaiting-confirmation"', 1)[0]
 
 
 def test_timeline_explains_each_rule_timer_and_write_back(story: Story) -> None:
@@ -123,6 +148,10 @@ def test_metrics_page_plots_and_exports_what_the_api_reports(story: Story) -> No
     sign_in(story.client, story.rt.redis, "lena", "lead")
     html = page(story, "/console/metrics?by=owner")
     assert html.count("<svg") == 5 and "First-contact resolution" in html
+    # What each figure counts, under the table, and the group by its name.
+    legend = html.split('id="metrics-legend"', 1)[1].split("</dl>", 1)[0]
+    assert "without ever going to an escalation group" in legend and "Touches" in legend
+    assert "<td>L2 Network</td>" in html and f"<td>{L2}</td>" not in html
     # Drawn on the server: nothing is fetched from elsewhere (no CDN, no external script).
     assert re.findall(r'(?:src|href)="(?:https?:)?//', html) == []
     csv = page(story, "/console/metrics/owners.csv")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint
 
+from ...rules.calendar import format_label
 from ...rules.durations import humanize
+from ...views import defs_of, group_display, team_zone
 from ..context import runtime
 from ..signin import current_user
 
@@ -46,9 +49,18 @@ def _page_context() -> dict[str, Any]:
 
 @bp.app_template_filter("when")
 def when(value: datetime | str | None) -> str:
-    """A moment as ``2026-11-30 14:05 UTC`` (empty for none)."""
+    """A moment in the team's zone (the rules' default calendar), as ``2026-11-30 15:05 CET``
+    (empty for none): the zone the team works in and the timeline's deadlines use."""
     moment = _moment(value)
-    return moment.strftime("%Y-%m-%d %H:%M %Z").strip() if moment else ""
+    if moment is None:
+        return ""
+    return format_label(moment.astimezone(team_zone(defs_of(runtime().rules))), weekday=False)
+
+
+@bp.app_template_filter("group")
+def group(value: str | None, connector: str | None = None) -> str:
+    """A group id by its name in the rules (``L2 Network``), the id when they lack it."""
+    return group_display(defs_of(runtime().rules), connector, value)
 
 
 @bp.app_template_filter("ago")
@@ -75,6 +87,17 @@ def pct(value: float | None) -> str:
 @bp.app_template_filter("epoch")
 def epoch(value: float | None) -> str:
     return "" if value is None else when(datetime.fromtimestamp(value, UTC))
+
+
+@bp.app_template_filter("epoch_ago")
+def epoch_ago(value: float | None) -> str:
+    """How long ago a wall-clock moment (a write-back failure) was: by the real clock, as
+    such moments are real even under a demo clock."""
+    if value is None:
+        return ""
+    delta = time.time() - value
+    text = humanize(abs(delta))
+    return f"{text} ago" if delta >= 0 else f"in {text}"
 
 
 def _moment(value: datetime | str | None) -> datetime | None:

@@ -25,7 +25,7 @@ from ...ticket_store import iter_states
 from ..context import runtime
 from ..signin import require_role
 from . import charts
-from .blueprint import bp
+from .blueprint import bp, group
 
 TABLES = ("owners", "groups", "targets", "cadence", "resolution")
 
@@ -62,7 +62,10 @@ def metrics() -> Any:
     tables = team_tables(by, start, end)
     plots = {
         "fcr": charts.fcr_chart(tables["owners"]),
-        "groups": charts.escalation_chart(tables["groups"]),
+        # The plot names each group as the rules do, like the tables (the CSV keeps the ids).
+        "groups": charts.escalation_chart(
+            [{**r, "group": group(r["group"])} for r in tables["groups"]]
+        ),
         "cadence": charts.cadence_chart(tables["cadence"]),
         "resolution": charts.resolution_chart(tables["resolution"]),
         "resolution_time": charts.resolution_time_chart(tables["resolution"]),

@@ -12,7 +12,7 @@ from ...keys import text
 from ...state import TicketState
 from ...ticket_store import iter_states
 from ...views import owned_view
-from ...watch import escalation_watch, update_watch
+from ...watch import UPDATE_CAP, confirmation_watch, escalation_watch, update_watch
 from ..context import runtime
 from ..signin import current_user, require_role
 from .blueprint import bp
@@ -70,8 +70,14 @@ def home() -> Any:
 @require_role("lead")
 def updates() -> Any:
     rt = runtime()
-    rows = update_watch(iter_states(rt.redis), rt.now())
-    return render_template("updates.html", rows=rows, title="Overdue customer updates")
+    states, now = list(iter_states(rt.redis)), rt.now()
+    return render_template(
+        "updates.html",
+        rows=update_watch(states, now),
+        awaiting=confirmation_watch(states, now),
+        cap=UPDATE_CAP,
+        title="Overdue customer updates",
+    )
 
 
 @bp.get("/escalations")
