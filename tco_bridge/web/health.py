@@ -26,7 +26,15 @@ def healthz() -> Any:
 @bp.get("/readyz")
 def readyz() -> Any:
     rt = runtime()
-    checks: dict[str, Any] = {}
+    checks = bridge_checks(rt)
+    ready = checks["redis"] == "ok" and checks["worker"] == "ok" and rt.rules_source.loaded
+    return jsonify(ready=ready, checks=checks), 200 if ready else 503
+
+
+def bridge_checks(rt: Any) -> dict[str, str]:
+    """Redis, worker, clock and rules, each ``ok`` or what is wrong: /readyz and the admin's
+    console page show the same words."""
+    checks: dict[str, str] = {}
     try:
         rt.redis.ping()
         checks["redis"] = "ok"
@@ -42,8 +50,7 @@ def readyz() -> Any:
     else:
         error = rt.rules_source.error
         checks["rules"] = "ok" if error is None else f"last reload failed: {error}"
-    ready = checks["redis"] == "ok" and checks["worker"] == "ok" and rt.rules_source.loaded
-    return jsonify(ready=ready, checks=checks), 200 if ready else 503
+    return checks
 
 
 def _clock_check(rt: Any) -> str:

@@ -190,6 +190,10 @@ def test_admin_retries_and_purges_failed_write_backs(story: Story) -> None:
     sign_in(story.client, story.rt.redis, "ada", "admin")
     html = page(story, "/console/failed")
     assert "422 Unprocessable" in html and html.count(">Retry<") == 2
+    # The bridge's health above them, as /readyz says it: no worker runs in this test.
+    health = html.split('id="health"', 1)[1].split("</section>", 1)[0]
+    assert "<strong>redis</strong>" in health and "needs attention" in health
+    assert "no worker registered" in health, health
     csrf = csrf_of(html)
     story.client.post("/console/failed/g1/purge", data={"csrf_token": csrf})
     assert [r.id for r in all_parked(story.rt)] == ["g2"]

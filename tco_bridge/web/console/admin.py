@@ -1,4 +1,5 @@
-"""Failed write-backs for admins: what was parked and why, with retry and purge."""
+"""Failed write-backs for admins: what was parked and why, with retry and purge, under the
+bridge's health (the checks of ``/readyz``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import flash, redirect, render_template, url_for
 
 from ... import failed
 from ..context import runtime
+from ..health import bridge_checks
 from ..signin import require_role
 from .blueprint import bp
 
@@ -15,8 +17,13 @@ from .blueprint import bp
 @bp.get("/failed")
 @require_role("admin")
 def failed_list() -> Any:
-    records = failed.all_parked(runtime())
-    return render_template("failed.html", records=records, title="Failed write-backs")
+    rt = runtime()
+    return render_template(
+        "failed.html",
+        records=failed.all_parked(rt),
+        health=bridge_checks(rt),
+        title="Failed write-backs",
+    )
 
 
 @bp.post("/failed/<group>/retry")
