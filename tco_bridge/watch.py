@@ -4,7 +4,7 @@ or due soon, and escalations whose pickup or per-group target is at risk or brea
 Timer names follow the shipped rules (``rules/default.yaml``): ``customer_update_warn`` /
 ``customer_update_due`` / ``customer_update_overdue`` for the update cadence and
 ``pickup_due`` for a warm transfer; the mark ``update_cycles_missed`` counts the update
-deadlines missed since the last update, and past ``UPDATE_CAP`` of them the reminders stop;
+deadlines missed since the last update, and past the rules' cap on it the reminders stop;
 ``confirm_reminder`` / ``confirm_reminders`` ask a requester to confirm a resolution. A
 group's response and resolution targets are read from the current stay's record
 (``rules/targets.py``: the rules' ``escalation_targets``), not from timers.
@@ -12,7 +12,7 @@ group's response and resolution targets are read from the current stay's record
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,6 @@ UPDATE_WARN = "customer_update_warn"
 UPDATE_DUE = "customer_update_due"
 UPDATE_OVERDUE = "customer_update_overdue"
 CYCLES_MISSED = "update_cycles_missed"  # mark: deadlines missed since the last update
-UPDATE_CAP = 3  # the shipped rules' &update_cap: reminders stop after this many cycles
 CONFIRMED = "confirmed"  # mark: the requester confirmed the resolution
 CONFIRM_REMINDER = "confirm_reminder"
 CONFIRM_REMINDERS = "confirm_reminders"  # mark: reminders sent to the requester so far
@@ -50,8 +49,11 @@ def _base(state: TicketState) -> dict[str, Any]:
     }
 
 
-def update_watch(states: Iterable[TicketState], now: datetime) -> list[dict[str, Any]]:
-    """Open tickets whose customer update is overdue or whose warning has passed."""
+def update_watch(
+    states: Iterable[TicketState], now: datetime, cap: int | None = None
+) -> list[dict[str, Any]]:
+    """Open tickets whose customer update is overdue or whose warning has passed; ``cap``:
+    the cycles missed after which the rules stop reminding (``RuleSet.bound``)."""
     rows = []
     for s in states:
         if s.owner is None or s.status not in _CADENCED:
@@ -72,7 +74,7 @@ def update_watch(states: Iterable[TicketState], now: datetime) -> list[dict[str,
                 "last_update": s.last_customer_update_at or s.created_at,
                 "due": s.timers.get(UPDATE_DUE),
                 "missed": missed,
-                "past_cap": missed >= UPDATE_CAP,
+                "past_cap": cap is not None and missed >= cap,
                 "lead_at": escalate_at,
                 "lead_told": told,
             }
@@ -119,6 +121,17 @@ def _update_state(s: TicketState, now: datetime) -> str | None:
     if UPDATE_WARN not in s.timers and s.timers_fired.get(UPDATE_WARN):
         return "due soon"
     return None
+
+
+def workload_watch(workload: Mapping[tuple[str, str], int], cap: int) -> list[dict[str, Any]]:
+    """Owners with more open tickets than the rules' workload cap (``workload`` by connector
+    and owner), the busiest first."""
+    rows = [
+        {"connector": c, "owner": owner, "open": n, "over": n - cap}
+        for (c, owner), n in workload.items()
+        if n > cap
+    ]
+    return sorted(rows, key=lambda r: (-r["open"], r["owner"]))
 
 
 def escalation_watch(

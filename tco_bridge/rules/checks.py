@@ -25,6 +25,9 @@ class Tested:
     test: Test
     #: For a value-set condition: the values it accepts (see ``value_conditions.NARROWING``).
     wanted: frozenset[str] | None = None
+    #: For a condition on counts: each count's bound (the owner's workload cap, a mark's
+    #: limit), for readers such as the console that show it beside the count.
+    bounds: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,7 @@ class Condition:
     check: Check
     test: Test
     wanted: frozenset[str] | None = None
+    bounds: tuple[tuple[str, int], ...] = ()
 
     def __call__(self, facts: Facts) -> tuple[bool, str]:
         return self.check(facts)
@@ -40,7 +44,7 @@ class Condition:
     @classmethod
     def of(cls, name: str, compiled: Check | Tested) -> Condition:
         if isinstance(compiled, Tested):
-            return cls(name, compiled.check, compiled.test, compiled.wanted)
+            return cls(name, compiled.check, compiled.test, compiled.wanted, compiled.bounds)
         check = compiled
         return cls(name, check, lambda f: check(f)[0])
 

@@ -117,6 +117,20 @@ class RuleSet:
     def ownership(self) -> OwnershipPolicy:
         return self._ownership
 
+    def bound(self, counted: str) -> int | None:
+        """The lowest bound an enabled rule's condition puts on this count (``WORKLOAD``: the
+        owner's workload cap; a mark such as ``update_cycles_missed``: the cadence cap), so
+        readers show the cap the rules apply, not a copy of it."""
+        found = [
+            limit
+            for rule in self.rules
+            if rule.enabled
+            for c in rule.conditions
+            for name, limit in c.bounds
+            if name == counted
+        ]
+        return min(found, default=None)
+
     def facts(
         self, state: TicketState, trigger: TicketEvent, now: datetime, context: Context
     ) -> Facts:

@@ -7,6 +7,9 @@ from .durations import Duration
 from .model import ANCHORS, Definitions, Facts
 from .yamlsrc import Node, Source
 
+#: What the workload conditions count (their bound: ``RuleSet.bound(WORKLOAD)``).
+WORKLOAD = "owner_workload"
+
 
 def timer_set(src: Source, node: Node, defs: Definitions) -> Tested | None:
     names = src.strings(node)
@@ -40,7 +43,7 @@ def workload(crosses: bool) -> Compiler:
             count = f.context.workload.get(owner, 0) if owner else 0
             return test(f), f"owner {owner!r} has {count} open owned tickets (cap {cap})"
 
-        return Tested(check, test)
+        return Tested(check, test, bounds=((WORKLOAD, cap),))
 
     return compile_
 
@@ -97,7 +100,7 @@ def mark_compare(below: bool) -> Compiler:
                     return False
             return True
 
-        return Tested(check, test)
+        return Tested(check, test, bounds=tuple(limits.items()))
 
     return compile_
 

@@ -4,6 +4,7 @@ day and owner, CSV export, the lead's watch lists, the demo clock."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,12 @@ from tco_bridge.team_metrics import (
     resolution_by_owner,
     to_csv,
 )
-from tco_bridge.watch import confirmation_watch, escalation_watch, update_watch
+from tco_bridge.watch import (
+    confirmation_watch,
+    escalation_watch,
+    update_watch,
+    workload_watch,
+)
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 POLICY = OwnershipPolicy(frontline_groups=frozenset({"sd"}))
@@ -236,3 +242,28 @@ def test_awaiting_confirmation_lists_resolved_unconfirmed_owned_tickets_oldest_f
     rows = confirmation_watch(states, now)
     assert [r["ticket"] for r in rows] == ["early", "late"]
     assert rows[1]["reminders"] == 2 and rows[0]["waiting_s"] == h(29).total_seconds()
+
+
+def test_the_workload_cap_is_read_from_the_rules_and_owners_over_it_listed() -> None:
+    from tco_bridge.rules import load_rules, load_rules_text
+    from tco_bridge.rules.memory_conditions import WORKLOAD
+
+    text = """
+rules:
+  - name: cap
+    on: owner.changed
+    when: {owner_workload_crosses: 12}
+    do: [{add_label: busy}]
+  - name: lower-but-off
+    enabled: false
+    on: owner.changed
+    when: {owner_workload_above: 5}
+    do: [{add_label: busy}]
+"""
+    rules = load_rules_text(text)
+    assert rules.bound(WORKLOAD) == 12  # the disabled rule's lower bound does not count
+    assert load_rules_text("rules: []").bound(WORKLOAD) is None
+    shipped = load_rules(Path(__file__).parents[2] / "rules" / "default.yaml")
+    assert shipped.bound(WORKLOAD) == 25 and shipped.bound("update_cycles_missed") == 3
+    rows = workload_watch({("jira", "anna"): 13, ("jira", "bob"): 12, ("zendesk", "cy"): 20}, 12)
+    assert [(r["owner"], r["over"]) for r in rows] == [("cy", 8), ("anna", 1)]

@@ -101,6 +101,20 @@ def test_lead_sees_resolved_tickets_awaiting_confirmation(story: Story) -> None:
     assert "zendesk:101" not in html.split('id="awaiting-confirmation"', 1)[0]
 
 
+def test_lead_sees_owners_over_the_workload_cap_the_rules_set(story: Story) -> None:
+    from tco_bridge import keys
+
+    escalated_and_forgotten(story)
+    sign_in(story.client, story.rt.redis, "lena", "lead")
+    html = page(story, "/console/updates")
+    assert "No owner holds more than 25 open tickets." in html  # the cap in rules/default.yaml
+    story.rt.redis.hset(keys.workload("zendesk"), mapping={ALICE: 27, "bob": 25})
+    over = page(story, "/console/updates").split('id="overloaded"', 1)[1].split("</table>")[0]
+    assert f"<td>{ALICE}</td>" in over and '<td class="num">27</td>' in over, over
+    assert '<td class="num">2</td>' in over and "bob" not in over
+    assert f"/console/?agent={ALICE}" in over
+
+
 def test_timeline_explains_each_rule_timer_and_write_back(story: Story) -> None:
     escalated_and_forgotten(story)
     story.advance(T0 + hours(5))

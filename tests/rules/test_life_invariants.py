@@ -11,7 +11,6 @@ import os
 import random
 from collections import Counter
 
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from life_kit import ENGINEER_IDS, FRONTLINE, KEY, Life, Seen, Watched, lives
@@ -40,14 +39,9 @@ CADENCE = (
 MISSED = "update_cycles_missed"
 
 
-def _update_cap() -> int:
-    """The cycles missed in a row after which the reminders stop (rules/default.yaml)."""
-    rules = yaml.safe_load(DEFAULT_RULES.read_text())["rules"]
-    [behind] = [r for r in rules if r["name"] == "update-cadence-behind"]
-    return int(behind["when"]["mark_at_least"][MISSED])
-
-
-UPDATE_CAP = _update_cap()
+#: The cycles missed in a row after which the reminders stop (rules/default.yaml).
+UPDATE_CAP = RULES.bound(MISSED)
+assert UPDATE_CAP is not None
 #: Timer-driven notes a closed ticket may still get (practice 9: verify after resolve).
 AFTER_CLOSE = {"verify-followup"}
 KNOWN = (

@@ -1,5 +1,6 @@
-"""List pages: what an agent owns (and who has it now), overdue customer updates, stalled
-escalations. Each is a pure read model over ticket states, rendered."""
+"""List pages: what an agent owns (and who has it now), overdue customer updates (with
+resolutions awaiting confirmation and owners over the workload cap), stalled escalations.
+Each is a pure read model over ticket states (or the workload counts), rendered."""
 
 from __future__ import annotations
 
@@ -9,10 +10,18 @@ from flask import redirect, render_template, request, url_for
 
 from ... import keys, ticket_store
 from ...keys import text
+from ...rules.engine import RuleSet
+from ...rules.memory_conditions import WORKLOAD
 from ...state import TicketState
 from ...ticket_store import iter_states
 from ...views import owned_view
-from ...watch import UPDATE_CAP, confirmation_watch, escalation_watch, update_watch
+from ...watch import (
+    CYCLES_MISSED,
+    confirmation_watch,
+    escalation_watch,
+    update_watch,
+    workload_watch,
+)
 from ..context import runtime
 from ..signin import current_user, require_role
 from .blueprint import bp
@@ -71,13 +80,28 @@ def home() -> Any:
 def updates() -> Any:
     rt = runtime()
     states, now = list(iter_states(rt.redis)), rt.now()
+    rules = rt.rules
+    cap = rules.bound(CYCLES_MISSED) if isinstance(rules, RuleSet) else None
+    workload_cap = rules.bound(WORKLOAD) if isinstance(rules, RuleSet) else None
     return render_template(
         "updates.html",
-        rows=update_watch(states, now),
+        rows=update_watch(states, now, cap),
         awaiting=confirmation_watch(states, now),
-        cap=UPDATE_CAP,
+        cap=cap,
+        workload_cap=workload_cap,
+        overloaded=workload_watch(workloads(), workload_cap) if workload_cap is not None else [],
         title="Overdue customer updates",
     )
+
+
+def workloads() -> dict[tuple[str, str], int]:
+    """Open tickets per owner now, by connector: the counts the rules' workload cap reads."""
+    rt = runtime()
+    return {
+        (connector, text(agent)): int(count)
+        for connector in rt.connectors
+        for agent, count in rt.redis.hgetall(keys.workload(connector)).items()
+    }
 
 
 @bp.get("/escalations")
