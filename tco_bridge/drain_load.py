@@ -5,6 +5,7 @@ cannot be read is set aside and logged, never allowed to stall the shard."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,18 +134,26 @@ def _decode_state(client: redis.Redis, tkey: str, raw: bytes | str) -> TicketSta
         return None
 
 
+def workloads(client: redis.Redis, connectors: Iterable[str]) -> dict[tuple[str, str], int]:
+    """Open tickets per owner now, by (connector, agent), in one round trip: what the rules'
+    workload cap reads in a drain and what the console lists against it."""
+    names = sorted(set(connectors))
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.hgetall(keys.workload(name))
+    return {
+        (name, text(agent)): int(count)
+        for name, load in zip(names, pipe.execute(), strict=True)
+        for agent, count in load.items()
+    }
+
+
 def load_context(client: redis.Redis, tkeys: list[str]) -> Context:
     """The workload of every agent of the batch's connectors, and who is away."""
-    connectors = sorted({k.partition(":")[0] for k in tkeys})
-    pipe = client.pipeline(transaction=False)
-    for name in connectors:
-        pipe.hgetall(keys.workload(name))
-    pipe.hgetall(keys.AWAY)
-    *loads, away_raw = pipe.execute()
     workload: dict[str, int] = {}
-    for name, load in zip(connectors, loads, strict=True):
-        for agent, count in load.items():
-            workload[f"{name}:{text(agent)}"] = int(count)
-            workload.setdefault(text(agent), int(count))
+    for (name, agent), count in workloads(client, {k.partition(":")[0] for k in tkeys}).items():
+        workload[f"{name}:{agent}"] = count
+        workload.setdefault(agent, count)
+    away_raw = client.hgetall(keys.AWAY)
     away = {text(a): AwayRecord.from_json(v).as_away() for a, v in away_raw.items()}
     return Context(workload=workload, away=away)

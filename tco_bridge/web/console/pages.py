@@ -9,6 +9,7 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 
 from ... import keys, ticket_store
+from ...drain_load import workloads
 from ...keys import text
 from ...rules.engine import RuleSet
 from ...rules.memory_conditions import WORKLOAD
@@ -79,29 +80,27 @@ def home() -> Any:
 @require_role("lead")
 def updates() -> Any:
     rt = runtime()
-    states, now = list(iter_states(rt.redis)), rt.now()
-    rules = rt.rules
-    cap = rules.bound(CYCLES_MISSED) if isinstance(rules, RuleSet) else None
-    workload_cap = rules.bound(WORKLOAD) if isinstance(rules, RuleSet) else None
+    states, now, rules = list(iter_states(rt.redis)), rt.now(), rt.rules
+    # the caps the rules apply, read from them (a fixed rule book has none to show)
+    cap, workload_cap = (
+        (rules.bound(CYCLES_MISSED), rules.bound(WORKLOAD))
+        if isinstance(rules, RuleSet)
+        else (None, None)
+    )
+    overloaded = (
+        []
+        if workload_cap is None
+        else workload_watch(workloads(rt.redis, rt.connectors), workload_cap)
+    )
     return render_template(
         "updates.html",
         rows=update_watch(states, now, cap),
         awaiting=confirmation_watch(states, now),
         cap=cap,
         workload_cap=workload_cap,
-        overloaded=workload_watch(workloads(), workload_cap) if workload_cap is not None else [],
+        overloaded=overloaded,
         title="Overdue customer updates",
     )
-
-
-def workloads() -> dict[tuple[str, str], int]:
-    """Open tickets per owner now, by connector: the counts the rules' workload cap reads."""
-    rt = runtime()
-    return {
-        (connector, text(agent)): int(count)
-        for connector in rt.connectors
-        for agent, count in rt.redis.hgetall(keys.workload(connector)).items()
-    }
 
 
 @bp.get("/escalations")
