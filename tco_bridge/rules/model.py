@@ -40,6 +40,11 @@ class Group:
     #: connector (or "*") → member ids: who may do a quality check for the group.
     members: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
+    @property
+    def label(self) -> str:
+        """How notes and pages name the group: its ``name``, else its alias."""
+        return self.name or self.alias
+
 
 @dataclass(frozen=True, slots=True)
 class PerPriority:

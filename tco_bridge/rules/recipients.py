@@ -87,11 +87,11 @@ def _label(person: str, f: Facts) -> str:
     if person.startswith("group:"):
         raw = person.removeprefix("group:")
         group = defs.groups.get(defs.group_alias(connector, raw) or "")
-        return (group.name or group.alias) if group else raw
+        return group.label if group else raw
     led = [g for g in defs.groups.values() if per_connector(g.leads, connector) == person]
     if led:  # the group the ticket is in, when this person leads it, else the first
         group = next((g for g in led if g.alias == f.group_alias), led[0])
-        return f"{group.name or group.alias} lead"
+        return f"{group.label} lead"
     if person == s.assignee and s.assignee_name:
         return s.assignee_name
     if f.actor is not None and person == f.actor.id and f.actor.name:

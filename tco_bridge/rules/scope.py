@@ -36,7 +36,7 @@ def template_scope(
 
 def group_name(defs: Definitions, alias: str | None) -> str | None:
     group = defs.groups.get(alias) if alias else None
-    return (group.name or group.alias) if group else alias
+    return group.label if group else alias
 
 
 def escalation_text(

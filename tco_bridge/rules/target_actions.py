@@ -139,7 +139,7 @@ def _watch_eta(f: Facts, emit: Emit) -> None:
 def _group_name(f: Facts) -> str | None:
     alias = f.group_alias
     group = f.defs.groups.get(alias) if alias else None
-    return (group.name or alias) if group else alias
+    return group.label if group else alias
 
 
 def stay_scope(f: Facts, local: Any) -> dict[str, Any]:
